@@ -46,7 +46,16 @@ LAYER_FILES = {
 }
 
 #: Attribute columns of each layer, in order (the geometry column comes last).
-GRID1_COLUMNS = ["code", "name", "parent", "leader", "leader_title", "leader_phone", "office", "office_phone"]
+GRID1_COLUMNS = [
+    "code",
+    "name",
+    "parent",
+    "leader",
+    "leader_title",
+    "leader_phone",
+    "office",
+    "office_phone",
+]
 GRID2_COLUMNS = ["code", "name", "parent", "kind", "worker", "worker_phone"]
 UNIT_COLUMNS = [
     "code",
@@ -147,7 +156,9 @@ class District:
         layers = {}
         for key in ("grids1", "grids2", "units"):
             fc = _read_fc(path / LAYER_FILES[key], required=key != "units")
-            layers[key] = _layer_from_fc(fc, key, path / LAYER_FILES[key]) if fc else empty_layer(key)
+            layers[key] = (
+                _layer_from_fc(fc, key, path / LAYER_FILES[key]) if fc else empty_layer(key)
+            )
         if not code and len(layers["grids1"]):
             code = str(layers["grids1"]["parent"].iloc[0] or "")
         return cls(code, name, layers["grids1"], layers["grids2"], layers["units"], outline, meta)
