@@ -90,7 +90,8 @@ METRIC_EPSG = 4549
 
 
 @cache
-def _to_metric_transformer() -> pyproj.Transformer:
+def metric_transformer() -> pyproj.Transformer:
+    """The cached pyproj transformer from WGS-84 lon/lat to EPSG:4549 (x, y order)."""
     return pyproj.Transformer.from_crs(4326, METRIC_EPSG, always_xy=True)
 
 
@@ -101,7 +102,7 @@ def _from_metric_transformer() -> pyproj.Transformer:
 
 def to_metric(lon, lat):
     """WGS-84 lon/lat (floats or arrays) to EPSG:4549 easting/northing in metres."""
-    return _to_metric_transformer().transform(lon, lat)
+    return metric_transformer().transform(lon, lat)
 
 
 def from_metric(x, y):
