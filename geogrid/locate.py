@@ -578,7 +578,7 @@ class Locator:
             crs = _crs.normalize_crs(crs)
             x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
             _crs.check_coordinates(x, y, crs)
-            lon, lat = crs.to_wgs84(x, y, crs)
+            lon, lat = _crs.to_wgs84(x, y, crs)
             given = (x, y, crs)
         u = (lon - self._x0) * self._idx
         v = (lat - self._y0) * self._idy
@@ -736,7 +736,7 @@ class Locator:
         crs = _crs.normalize_crs(crs)
         _crs.check_coordinates(xs, ys, crs)
         if crs != "wgs84":
-            xs, ys = crs.to_wgs84(xs, ys, crs)
+            xs, ys = _crs.to_wgs84(xs, ys, crs)
         u = (xs - self._x0) * self._idx
         v = (ys - self._y0) * self._idy
         np.clip(u, 0, self._nx - 1, out=u)  # beyond the table: a border cell, which is outside
@@ -798,7 +798,7 @@ class Locator:
         crs = _crs.normalize_crs(crs)
         x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
         _crs.check_coordinates(x, y, crs)
-        return _crs.to_metric(*crs.to_wgs84(x, y, crs))
+        return _crs.to_metric(*_crs.to_wgs84(x, y, crs))
 
     # ------------------------------------------------------------------ info
     @property
