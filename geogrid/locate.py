@@ -582,14 +582,16 @@ class Locator:
             given = (x, y, crs)
         u = (lon - self._x0) * self._idx
         v = (lat - self._y0) * self._idy
-        match = MATCH_INTERIOR
+        match, touching = MATCH_INTERIOR, ()
         if 0.0 <= u < self._nx and 0.0 <= v < self._ny:
             owner = self._table.item(int(v), int(u))
             if owner < -1:
-                owner, match = self._owner_exact(-2 - owner, lon, lat)
+                owner, match, touching = self._owner_exact(-2 - owner, lon, lat)
         else:
             owner = -1
         dist, nearest_grid, near = self._distances(lon, lat, u, v)
+        for p in touching:  # grids whose edge the point is on: exactly 0 m away
+            near[p] = 0.0
         grids = self._grids
         if near:
             near.pop(owner, None)
@@ -651,7 +653,7 @@ class Locator:
                     hit.add(p1)
                 vertex = vertex or (lon == ax and lat == ay) or (lon == bx and lat == by)
         if hit:
-            return min(hit), (MATCH_VERTEX if vertex else MATCH_EDGE)
+            return min(hit), (MATCH_VERTEX if vertex else MATCH_EDGE), hit
         inside = {label_end} if label_end >= 0 else set()
         for ax, ay, bx, by, p0, p1 in run:
             if (
@@ -660,7 +662,7 @@ class Locator:
                 and orient(ax, ay, bx, by, x_end, lat) < 0
             ):
                 inside ^= {p0} if p1 < 0 else {p0, p1}
-        return (min(inside) if inside else -1), MATCH_INTERIOR
+        return (min(inside) if inside else -1), MATCH_INTERIOR, ()
 
     def _distances(self, lon: float, lat: float, u: float, v: float) -> tuple[float, int, dict]:
         """Distance (m) to the nearest boundary segment, a grid it bounds, and per grid the
