@@ -161,7 +161,10 @@ def test_outer_boundary_and_far_outside(district, locator, grids):
 
 # ----------------------------------------------------------------------------- distances
 def test_distances_and_candidates_match_shapely(district, locator, grids):
+    """Distances agree with shapely in EPSG:4549 to 10 µm: a straight edge in lon/lat is a hair
+    away (1e-6 m over a 12 m edge) from the straight edge between its projected vertices."""
     codes, polys, metric = grids
+    tol = 1e-5
     xs, ys = random_points(district, 3000, seed=5)
     ex, ey = near_edge_points(polys, 1000, seed=6)
     xs, ys = np.concatenate([xs, ex[-1000:]]), np.concatenate([ys, ey[-1000:]])
@@ -178,16 +181,16 @@ def test_distances_and_candidates_match_shapely(district, locator, grids):
         else:
             own = -1
             expected = shapely.distance(territory, p)
-            assert got.nearest.distance_m == pytest.approx(expected, abs=1e-6)
-            assert d_all[codes.index(got.nearest.grid.code)] == pytest.approx(expected, abs=1e-6)
-        assert got.distance_m == pytest.approx(expected, abs=1e-6)
+            assert got.nearest.distance_m == pytest.approx(expected, abs=tol)
+            assert d_all[codes.index(got.nearest.grid.code)] == pytest.approx(expected, abs=tol)
+        assert got.distance_m == pytest.approx(expected, abs=tol)
         assert got.needs_confirmation == (got.distance_m <= NEAR_M)
         near = {codes[j] for j in np.flatnonzero(d_all <= NEAR_M) if j != own}
-        unsure = {codes[j] for j in np.flatnonzero(np.abs(d_all - NEAR_M) < 1e-6)}
+        unsure = {codes[j] for j in np.flatnonzero(np.abs(d_all - NEAR_M) < tol)}
         got_codes = {c.grid.code for c in got.candidates}
         assert got_codes - unsure == near - unsure
         for c in got.candidates:
-            assert c.distance_m == pytest.approx(d_all[codes.index(c.grid.code)], abs=1e-6)
+            assert c.distance_m == pytest.approx(d_all[codes.index(c.grid.code)], abs=tol)
         assert [c.distance_m for c in got.candidates] == sorted(
             c.distance_m for c in got.candidates
         )
