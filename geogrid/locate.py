@@ -56,7 +56,7 @@ NEAR_M = 30.0
 #: Default number of table cells along the longer side of the district's bounding box.
 RESOLUTION = 1024
 #: Table cells per side of a distance (proximity) cell.
-PROX_FACTOR = 2
+PROX_FACTOR = 3
 #: Boundary segments per chain, the unit of the distance lists.
 CHAIN = 8
 #: Cells within this fraction of a cell of a segment count as touched (covers rounding of u, v).
@@ -392,16 +392,16 @@ class Locator:
         self._cell_ptr = np.append(cell_start, len(pair_seg))
         self._cell_seg = pair_seg
         self._mixed_cells = mixed_cells
-        seg_polys = np.column_stack([self._p0[pair_seg], self._p1[pair_seg]])
-        cand = [
-            np.unique(seg_polys[s:e].ravel())
-            for s, e in zip(self._cell_ptr[:-1], self._cell_ptr[1:], strict=True)
-        ]
-        width = max(len(c) for c in cand)
-        self._cand = np.full((nmixed, width), -1, dtype=np.int32)
-        for i, c in enumerate(cand):
-            c = c[c >= 0]
-            self._cand[i, : len(c)] = c
+        # candidates: the distinct grids of those segments, ascending, padded with -1
+        kcell = np.repeat(np.searchsorted(mixed_cells, pair_cell), 2)
+        kpoly = np.column_stack([self._p0[pair_seg], self._p1[pair_seg]]).ravel()
+        keep = kpoly >= 0
+        pairs = np.unique(kcell[keep] * (len(self._polys) + 1) + kpoly[keep])
+        kc, kp = np.divmod(pairs, len(self._polys) + 1)
+        start = np.searchsorted(kc, np.arange(nmixed))
+        rank = np.arange(len(kc)) - start[kc]
+        self._cand = np.full((nmixed, int(rank.max()) + 1), -1, dtype=np.int32)
+        self._cand[kc, rank] = kp
         self._build_rays()
 
     def _build_rays(self) -> None:
@@ -483,13 +483,28 @@ class Locator:
         clon = self._x0 + (i.ravel() + 0.5) * pdx
         clat = self._y0 + (j.ravel() + 0.5) * pdy
         cx, cy = _crs.to_metric(clon, clat)
-        # half-diagonal of a coarse cell in metres (largest over the grid, with a margin)
+        # cell sides and half-diagonal in metres: they vary by parts per million over a district,
+        # so measure them on a sample of cells (border rows and columns included), with 1% margin
+        n = pnx * pny
+        sample = np.unique(
+            np.concatenate(
+                [
+                    np.arange(0, n, 7),
+                    np.arange(pnx),
+                    np.arange(n - pnx, n),
+                    np.arange(0, n, pnx),
+                    np.arange(pnx - 1, n, pnx),
+                ]
+            )
+        )
         corners = [
-            _crs.to_metric(clon + sx * pdx / 2, clat + sy * pdy / 2)
-            for sx in (-1, 1)
-            for sy in (-1, 1)
+            np.column_stack(
+                _crs.to_metric(clon[sample] + sx * pdx / 2, clat[sample] + sy * pdy / 2)
+            )
+            for sx, sy in ((-1, -1), (-1, 1), (1, -1))
         ]
-        half = max(float(np.hypot(x - cx, y - cy).max()) for x, y in corners) * 1.001 + 1e-6
+        mid = np.column_stack([cx[sample], cy[sample]])
+        half = float(max(np.hypot(*(c - mid).T).max() for c in corners)) * 1.01 + 1e-6
         ax, ay = _crs.to_metric(self._sa[:, 0], self._sa[:, 1])
         bx, by = _crs.to_metric(self._sb[:, 0], self._sb[:, 1])
         start = self._chain_start
@@ -502,12 +517,24 @@ class Locator:
         chains = shapely.linestrings(pts[order], indices=idx[order])
         tree = STRtree(chains)
         centres = shapely.points(cx, cy)
-        _, d0 = tree.query_nearest(centres, return_distance=True, all_matches=False)
-        radius = np.maximum(d0 + 2 * half, self.near_m + half) + 1e-6
-        ci, ch = tree.query(centres, predicate="dwithin", distance=radius)
+        # An upper bound on each centre's distance to the boundary, then the exact lists:
+        # cells holding a boundary point are within `half` of it; the others are bounded by a
+        # chamfer distance to those cells (the length of a real path, so never too short).
+        bound = np.zeros(pnx * pny, dtype=bool)
+        rows, cols = np.divmod(self._mixed_cells, self._nx)
+        bound[(rows // f) * pnx + cols // f] = True
+        wx = float(np.hypot(*(corners[2] - corners[0]).T).max()) * 1.01
+        wy = float(np.hypot(*(corners[1] - corners[0]).T).max()) * 1.01
+        upper = _chamfer(bound.reshape(pny, pnx), wx, wy).ravel() + half
+        ci, ch = tree.query(
+            centres, predicate="dwithin", distance=np.maximum(upper + 2 * half, self.near_m + half)
+        )
         ds = shapely.distance(centres[ci], chains[ch])
         order = np.lexsort((ds, ci))
         ci, ch, ds = ci[order], ch[order], ds[order]
+        first = np.searchsorted(ci, ci)  # each cell's nearest chain comes first
+        keep = ds <= np.maximum(ds[first] + 2 * half, self.near_m + half) + 1e-6
+        ci, ch, ds = ci[keep], ch[keep], ds[keep]
         ptr = np.searchsorted(ci, np.arange(pnx * pny + 1))
         dx, dy = bx - ax, by - ay
         segs = list(
@@ -819,12 +846,34 @@ class Locator:
         }
 
 
-def _seg_dist(qx, qy, ax, ay, bx, by):
-    """Vectorised distance from points to segments (metres in, metres out)."""
-    dx, dy = bx - ax, by - ay
-    len2 = dx * dx + dy * dy
-    t = np.clip(((qx - ax) * dx + (qy - ay) * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-    return np.hypot(qx - ax - t * dx, qy - ay - t * dy)
+def _chamfer(sources: np.ndarray, wx: float, wy: float) -> np.ndarray:
+    """Length of a short 8-connected path (steps wx, wy, diagonal) from each cell to a source cell.
+
+    Two raster passes, each sweeping rows both ways with a min-plus accumulate; every value is the
+    length of a real path, so it bounds the straight-line distance between the centres from above.
+
+    >>> _chamfer(np.array([[True, False, False], [False, False, False]]), 1.0, 1.0).round(3).tolist()
+    [[0.0, 1.0, 2.0], [1.0, 1.414, 2.414]]
+    """
+    wd = math.hypot(wx, wy)
+    d = np.where(sources, 0.0, np.inf)
+    ny, nx = d.shape
+    ramp = np.arange(nx) * wx
+
+    def sweep_row(row):
+        row = np.minimum(row, np.minimum.accumulate(row - ramp) + ramp)
+        return np.minimum(row, (np.minimum.accumulate((row + ramp)[::-1]))[::-1] - ramp)
+
+    for rows in (range(ny), range(ny - 1, -1, -1)):
+        prev = None
+        for j in rows:
+            row = d[j]
+            if prev is not None:
+                row = np.minimum(row, prev + wy)
+                row[1:] = np.minimum(row[1:], prev[:-1] + wd)
+                row[:-1] = np.minimum(row[:-1], prev[1:] + wd)
+            d[j] = prev = sweep_row(row)
+    return d
 
 
 @cache
