@@ -1,0 +1,96 @@
+"""Users, roles, password hashes and API tokens (no web framework involved).
+
+Passwords are hashed with scrypt (standard library) and a random salt; API tokens are random
+strings shown once and stored only as their SHA-256.
+
+>>> h = hash_password("correct horse")
+>>> h.startswith("scrypt$"), verify_password("correct horse", h), verify_password("wrong", h)
+(True, True, False)
+>>> t = new_token()
+>>> t.startswith("ggt_"), len(token_hash(t))
+(True, 64)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from .errors import InputError
+
+DISPATCHER, PLANNER, WORKER, ADMIN = "dispatcher", "planner", "worker", "admin"
+#: Roles with their Chinese names.
+ROLES = {DISPATCHER: "调度员", PLANNER: "规划员", WORKER: "网格员", ADMIN: "管理员"}
+
+_N, _R, _P = 2**14, 8, 1
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of ``password`` in a self-describing string."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    b64 = base64.urlsafe_b64encode
+    return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches a hash made by :func:`hash_password` (constant time)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        salt_b, digest_b = base64.urlsafe_b64decode(salt), base64.urlsafe_b64decode(digest)
+        got = hashlib.scrypt(
+            password.encode(), salt=salt_b, n=int(n), r=int(r), p=int(p), dklen=len(digest_b)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, digest_b)
+
+
+def check_password(password: str) -> None:
+    """Raise :class:`InputError` for a password too weak to accept."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InputError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def check_role(role: str) -> None:
+    """Raise :class:`InputError` for an unknown role."""
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+
+
+def new_token() -> str:
+    """A fresh API token (shown to its owner once)."""
+    return "ggt_" + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    """A user account as the application sees it (never with its password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    grid_code: str | None
+    active: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "grid_code": self.grid_code,
+            "active": self.active,
+        }

@@ -1,0 +1,241 @@
+"""The database schema, one definition for SQLite and PostgreSQL/PostGIS.
+
+Boundary versions are kept as MapIt keeps generations: a version is a draft until published;
+a published version never changes; ``district_state`` points at the current one and
+``activations`` records which version was current from when, so lookups can be made "as of" any
+time. Grids and units belong to a version. The duty roster (``duties``) is kept apart from the
+versions, keyed by grid code, with validity dates. Migrations live in ``geogrid/db/migrations``
+(Alembic); this module is the model they must match (a test compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import Geometry, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+districts = Table(
+    "districts",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # draft | published
+    Column("base_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("meta", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("published_by", String(100), nullable=True),
+    Column("grid_count", Integer, nullable=False),
+    Column("unit_count", Integer, nullable=False),
+    UniqueConstraint("district_code", "number"),
+)
+
+district_state = Table(
+    "district_state",
+    metadata,
+    Column("district_code", String(32), ForeignKey("districts.code"), primary_key=True),
+    Column("current_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    # bumped by every publish and every roster change: what other processes poll
+    Column("revision", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+activations = Table(
+    "activations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("activated_at", UTCDateTime, nullable=False),
+    Column("activated_by", String(100), nullable=False),
+    Index(None, "district_code", "activated_at"),
+)
+
+grids = Table(
+    "grids",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("versions.id", ondelete="CASCADE"), nullable=False),
+    Column("level", Integer, nullable=False),  # 0 the district outline, 1, 2
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("parent", String(32), nullable=True),
+    Column("kind", String(32), nullable=True),
+    Column("attrs", JSON, nullable=False, default=dict),
+    Column("geom", Geometry("Geometry"), nullable=False),
+    UniqueConstraint("version_id", "code"),
+    Index(None, "version_id", "level"),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("versions.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("address", String(300), nullable=True),
+    Column("head", String(100), nullable=True),
+    Column("head_phone", String(64), nullable=True),
+    Column("grid", String(32), nullable=False),
+    Column("households", Integer, nullable=True),
+    Column("residents", Integer, nullable=True),
+    Column("attrs", JSON, nullable=False, default=dict),
+    Column("geom", Geometry("Point"), nullable=False),
+    UniqueConstraint("version_id", "code"),
+    Index(None, "version_id", "grid"),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # person | office
+    Column("name", String(200), nullable=False),
+    Column("phone", String(64), nullable=True),
+    Column("title", String(200), nullable=True),
+)
+
+duties = Table(
+    "duties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("grid_code", String(32), nullable=False),
+    Column("role", String(16), nullable=False),  # leader | office | worker
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("valid_from", UTCDateTime, nullable=False),
+    Column("valid_to", UTCDateTime, nullable=True),
+    Column("created_by", String(100), nullable=False),
+    Index(None, "district_code", "grid_code", "role", "valid_from"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # dispatcher | planner | worker | admin
+    Column("grid_code", String(32), nullable=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("grid_code", String(32), nullable=True),
+    Column("grid1_code", String(32), nullable=True),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("geom", Geometry("Point"), nullable=False),
+    Column("input", JSON, nullable=True),
+    Column("category", String(100), nullable=False),
+    Column("subcategory", String(100), nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("channel", String(32), nullable=False),
+    Column("reporter", String(200), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Index(None, "district_code", "state"),
+    Index(None, "grid_code"),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Index(None, "incident_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),  # version | grid | unit | roster | user | token
+    Column("entity_key", String(100), nullable=False),
+    Column("detail", JSON, nullable=False, default=dict),
+    Index(None, "entity", "entity_key"),
+)
+
+#: Tables in dependency order (dump/restore walks them in this order).
+TABLES = [
+    districts,
+    versions,
+    district_state,
+    activations,
+    grids,
+    units,
+    people,
+    duties,
+    users,
+    api_tokens,
+    incidents,
+    incident_events,
+    audit_log,
+]

@@ -1,0 +1,116 @@
+"""Column types shared by both backends: geometry and UTC timestamps.
+
+``Geometry`` is a PostGIS ``geometry(<type>, 4326)`` column on PostgreSQL, so reports and checks
+can run in SQL (``ST_Covers``, ``ST_Area(geom::geography)``) with GiST indexes, and a WKB ``BLOB``
+on SQLite. Python code always sees shapely geometries in WGS-84 lon/lat.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import shapely
+from sqlalchemy import DateTime
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import TypeDecorator, UserDefinedType
+
+SRID = 4326
+
+
+class Geometry(UserDefinedType):
+    """A shapely geometry stored as PostGIS geometry (SRID 4326) or as WKB on SQLite."""
+
+    cache_ok = True
+
+    def __init__(self, geometry_type: str = "Geometry"):
+        self.geometry_type = geometry_type
+
+    def get_col_spec(self, **kw):
+        return f"geometry({self.geometry_type},{SRID})"
+
+    def bind_expression(self, bindvalue):
+        return _FromWKB(bindvalue)
+
+    def column_expression(self, col):
+        expr = _AsWKB(col)
+        expr.type = self  # so that result_processor turns the WKB into shapely
+        return expr
+
+    def bind_processor(self, dialect):
+        def process(value):
+            return None if value is None else shapely.to_wkb(value)
+
+        return process
+
+    def result_processor(self, dialect, coltype):
+        def process(value):
+            return None if value is None else shapely.from_wkb(bytes(value))
+
+        return process
+
+
+@compiles(Geometry, "sqlite")
+def _geometry_sqlite(type_, compiler, **kw):
+    return "BLOB"
+
+
+class _FromWKB(FunctionElement):
+    inherit_cache = True
+    name = "st_geomfromwkb"
+
+
+@compiles(_FromWKB)
+def _from_wkb_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_FromWKB, "postgresql")
+def _from_wkb_pg(element, compiler, **kw):
+    return f"ST_GeomFromWKB({compiler.process(element.clauses, **kw)}, {SRID})"
+
+
+class _AsWKB(FunctionElement):
+    inherit_cache = True
+    name = "st_asbinary"
+
+
+@compiles(_AsWKB)
+def _as_wkb_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_AsWKB, "postgresql")
+def _as_wkb_pg(element, compiler, **kw):
+    return f"ST_AsBinary({compiler.process(element.clauses, **kw)})"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(DateTime(timezone=dialect.name == "postgresql"))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: geogrid stores aware UTC datetimes only")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+__all__ = ["SRID", "Geometry", "UTCDateTime", "utcnow"]
