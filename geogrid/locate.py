@@ -402,6 +402,11 @@ class Locator:
         rank = np.arange(len(kc)) - start[kc]
         self._cand = np.full((nmixed, int(rank.max()) + 1), -1, dtype=np.int32)
         self._cand[kc, rank] = kp
+        self._ncand = np.bincount(kc, minlength=nmixed)
+        # "closed" cells: no segment of the district's outer boundary touches them
+        outer = np.zeros(nmixed, dtype=bool)
+        outer[np.searchsorted(mixed_cells, pair_cell[self._p1[pair_seg] < 0])] = True
+        self._closed = ~outer
         self._build_rays()
 
     def _build_rays(self) -> None:
@@ -766,26 +771,50 @@ class Locator:
         _crs.check_coordinates(xs, ys, crs)
         if crs != "wgs84":
             xs, ys = _crs.to_wgs84(xs, ys, crs)
-        u = (xs - self._x0) * self._idx
-        v = (ys - self._y0) * self._idy
-        np.clip(u, 0, self._nx - 1, out=u)  # beyond the table: a border cell, which is outside
-        np.clip(v, 0, self._ny - 1, out=v)
-        cell = v.astype(np.intp) * self._nx + u.astype(np.intp)
-        label = self._flat[cell]
+        label = self._table_labels(xs, ys)
         mixed = np.flatnonzero(label < -1)
         if len(mixed):
-            cand = self._cand[-2 - label[mixed]]
+            k = -2 - label[mixed]
+            cand, ncand, closed = self._cand[k], self._ncand[k], self._closed[k]
             px, py = xs[mixed], ys[mixed]
             found = np.full(len(mixed), -1, dtype=np.int32)
             for c in range(cand.shape[1]):
-                todo = np.flatnonzero((found < 0) & (cand[:, c] >= 0))
+                open_ = found < 0
+                # inside the district, a point in none of the other candidates is in the last
+                last = np.flatnonzero(open_ & closed & (ncand == c + 1))
+                found[last] = cand[last, c]
+                todo = np.flatnonzero(open_ & (ncand > c) & ~(closed & (ncand == c + 1)))
                 if not len(todo):
-                    break
+                    continue
                 grid = cand[todo, c]
                 hit = shapely.intersects_xy(self._polys[grid], px[todo], py[todo])
                 found[todo[hit]] = grid[hit]
             label[mixed] = found
         return Located(label, self)
+
+    def _table_labels(self, xs: np.ndarray, ys: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+        """Table labels of many WGS-84 points, in cache-sized chunks (no full-size temporaries).
+
+        A point beyond the table is clipped to a border cell, which is outside the district."""
+        n = len(xs)
+        out = np.empty(n, dtype=np.int32)
+        u, v = np.empty(min(n, chunk)), np.empty(min(n, chunk))
+        iu, iv = np.empty(min(n, chunk), dtype=np.intp), np.empty(min(n, chunk), dtype=np.intp)
+        for s in range(0, n, chunk):
+            e = min(s + chunk, n)
+            uu, vv, ii, jj = u[: e - s], v[: e - s], iu[: e - s], iv[: e - s]
+            np.subtract(xs[s:e], self._x0, out=uu)
+            uu *= self._idx
+            np.clip(uu, 0, self._nx - 1, out=uu)
+            np.subtract(ys[s:e], self._y0, out=vv)
+            vv *= self._idy
+            np.clip(vv, 0, self._ny - 1, out=vv)
+            ii[:] = uu
+            jj[:] = vv
+            jj *= self._nx
+            jj += ii
+            np.take(self._flat, jj, out=out[s:e])
+        return out
 
     # ------------------------------------------------------------------ units
     def _unit_hit(self, i: int, d: float) -> UnitHit:
