@@ -1,0 +1,895 @@
+"""The ``geogrid`` command line: sample data, district info, validation, import, export, locate.
+
+Commands that read a district take ``--data DIR``; without it they use ``$GEOGRID_DATA``, else the
+bundled sample (:func:`data_dir` is the one place that decides). Exit codes, for every command:
+
+==  ===========================================================================================
+0   success
+1   the data failed validation (``validate``, ``import``), or a bulk ``locate`` left rows
+    without a grid
+2   unusable input: a usage error, an unreadable file, a bad coordinate, an unknown CRS
+==  ===========================================================================================
+
+A :class:`~geogrid.errors.GeogridError` raised anywhere below a command becomes
+``error: <message>`` on stderr and the error's ``exit_code`` (:class:`GeogridGroup`), never a
+traceback. A new command is a function decorated with ``@main.command()``; it reads the district
+with :func:`load_district` (or :func:`get_locator`) and lets geogrid's errors propagate.
+
+Field mappings are parsed from ``NAME=SOURCEFIELD`` options; an empty source field ignores the
+attribute:
+
+>>> parse_mapping(["code=网格编码", " name = 网格名称 ", "kind="])
+{'code': '网格编码', 'name': '网格名称', 'kind': None}
+>>> parse_mapping(["code"])
+Traceback (most recent call last):
+...
+ValueError: 'code' is not NAME=SOURCEFIELD (for example code=网格编码)
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import math
+import os
+import shutil
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import click
+import pyproj
+import shapely
+from tqdm import tqdm
+
+from . import crs as _crs
+from . import io as _io
+from . import model, sample
+from . import validate as _validate
+from .errors import CoordinateError, DataError, GeogridError, InputError, ValidationFailed
+from .locate import Location, Locator
+
+#: Environment variable naming the district directory used when ``--data`` is not given.
+DATA_ENV = "GEOGRID_DATA"
+
+#: Columns a bulk ``locate`` adds to every row, in order (``wgs84_lon``/``wgs84_lat`` go before
+#: ``error`` when the input CRS is not WGS-84).
+BULK_COLUMNS = (
+    "grid2_code",
+    "grid2_name",
+    "grid1_code",
+    "grid1_name",
+    "worker",
+    "worker_phone",
+    "match",
+    "distance_m",
+    "needs_confirmation",
+    "candidates",
+)
+WGS84_COLUMNS = ("wgs84_lon", "wgs84_lat")
+
+#: Bad or unlocated rows listed one by one in a bulk summary; the rest are counted.
+_LISTED_ROWS = 20
+
+_TABLE_SUFFIXES = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
+
+
+# ---------------------------------------------------------------------- shared helpers
+def data_dir(value: str | os.PathLike | None = None) -> Path:
+    """The district directory: ``value`` (``--data``), else ``$GEOGRID_DATA``, else the sample."""
+    return Path(value or os.environ.get(DATA_ENV) or model.default_data_dir())
+
+
+def load_district(value: str | os.PathLike | None = None) -> model.District:
+    """The district in :func:`data_dir` of ``value``."""
+    return model.District.load(data_dir(value))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_locator(path: str, stamp: tuple) -> Locator:
+    return Locator(model.District.load(path))
+
+
+def get_locator(value: str | os.PathLike | None = None) -> Locator:
+    """A :class:`~geogrid.locate.Locator` over :func:`data_dir` of ``value``.
+
+    Cached per directory and the modification times of its layer files, so one process (a test
+    run, a future server) builds it once per version of the data.
+    """
+    path = data_dir(value).resolve()
+    stamp = []
+    for name in model.LAYER_FILES.values():
+        try:
+            stamp.append((path / name).stat().st_mtime_ns)
+        except OSError:
+            stamp.append(None)
+    return _cached_locator(str(path), tuple(stamp))
+
+
+def data_option(fn: Callable) -> Callable:
+    """The ``--data DIR`` option, resolved later by :func:`data_dir`."""
+    return click.option(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help=f"District directory [default: ${DATA_ENV}, else the bundled sample].",
+    )(fn)
+
+
+def parse_mapping(items: Iterable[str]) -> dict[str, str | None]:
+    """``NAME=SOURCEFIELD`` items as a dict; raises ValueError for an item without ``=``."""
+    out: dict[str, str | None] = {}
+    for item in items:
+        name, sep, source = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"{item!r} is not NAME=SOURCEFIELD (for example code=网格编码)")
+        out[name.strip()] = source.strip() or None
+    return out
+
+
+def _mapping_option(ctx, param, values):
+    try:
+        return parse_mapping(values) or None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def write_district_dir(district: model.District, out: Path) -> None:
+    """Write ``district`` to directory ``out`` atomically.
+
+    The layers are written to a temporary sibling directory that then takes the place of ``out``,
+    so a failure never leaves a half-written ``out``. An existing ``out`` must be empty or a
+    district directory (it holds a layer file); its other files (a README) are carried over.
+    """
+    out = Path(out).absolute()
+    layer_names = set(model.LAYER_FILES.values())
+    existing: list[Path] = []
+    if out.exists():
+        if not out.is_dir():
+            raise InputError(f"{out}: exists and is not a directory")
+        existing = list(out.iterdir())
+        if existing and not any(p.name in layer_names for p in existing):
+            raise InputError(
+                f"{out}: exists and is not a district directory (it holds none of "
+                f"{', '.join(model.LAYER_FILES.values())}); choose a new or empty directory"
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:12]
+    tmp = out.with_name(f".{out.name}.tmp-{tag}")
+    tmp.mkdir()  # not mkdtemp: the directory gets the usual permissions
+    try:
+        district.save(tmp)
+        if not out.exists():
+            tmp.rename(out)
+            return
+        for entry in existing:
+            if entry.name in layer_names or entry.name.endswith(".tmp"):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, tmp / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, tmp / entry.name, follow_symlinks=False)
+        old = out.with_name(f".{out.name}.old-{tag}")
+        out.rename(old)
+        try:
+            tmp.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _atomic_write(path: Path, write: Callable, encoding: str = "utf-8") -> None:
+    """Write a text file through ``write(file)`` into a temporary sibling, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "w", encoding=encoding, newline="") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _print_report(report: _validate.Report, as_json: bool) -> None:
+    click.echo(report.to_json(indent=2) if as_json else report.format_text())
+
+
+def _area_km2(district: model.District) -> float:
+    """The district's area in km², measured in EPSG:4549."""
+    try:
+        territory = district.territory()
+    except shapely.errors.GEOSException:  # no outline and overlapping grids: still an answer
+        territory = shapely.union_all(district.grids2.geometry.values)
+    return float(_crs.area_m2(territory)) / 1e6
+
+
+def _geographic(crs_name: str) -> bool:
+    return crs_name in _crs.CRS_NAMES or pyproj.CRS.from_user_input(crs_name).is_geographic
+
+
+def _axis_names(crs_name: str) -> tuple[str, str]:
+    return ("lon", "lat") if _geographic(crs_name) else ("x", "y")
+
+
+def _locate(locator: Locator, x: float, y: float, crs_name: str) -> Location:
+    """``locator.locate`` after checking that a projected point converts to a real lon/lat."""
+    if crs_name not in _crs.CRS_NAMES:
+        lon, lat = _crs.to_wgs84(x, y, crs_name)
+        if not (
+            math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+        ):
+            raise CoordinateError(
+                f"({x!r}, {y!r}) is outside the area where {crs_name} converts to WGS-84"
+            )
+    return locator.locate(x, y, crs_name)
+
+
+# ---------------------------------------------------------------------- the group
+class GeogridGroup(click.Group):
+    """A click group that turns geogrid's errors into ``error: <message>`` and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GeogridError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except OSError as exc:  # a path the user gave: missing, not writable, a directory...
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(
+    cls=GeogridGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="geogrid")
+def main():
+    """Grid management for a sub-district: boundaries, validation and "which grid is this?".
+
+    Commands reading a district use --data DIR, else $GEOGRID_DATA, else the bundled sample
+    (Xianlin, fictional). Exit status: 0 success, 1 data failed validation (or a bulk locate left
+    rows without a grid), 2 unusable input.
+    """
+
+
+# ---------------------------------------------------------------------- sample
+@main.command("sample")
+@click.option(
+    "--seed", type=int, default=sample.DEFAULT_SEED, show_default=True, help="Random seed."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    default=Path("boundaries"),
+    show_default=True,
+    help="District directory to write.",
+)
+def sample_cmd(seed: int, out: Path):
+    """Generate the fictional sample district and write it to DIR."""
+    district = sample.generate(seed)
+    write_district_dir(district, out)
+    area = _area_km2(district)
+    click.echo(
+        f"Wrote sample district {district.code} {district.name} (seed {seed}) to {out}: "
+        f"{len(district.grids1)} first-level grids, {len(district.grids2)} second-level grids, "
+        f"{len(district.units)} units, {area:.2f} km²"
+    )
+
+
+# ---------------------------------------------------------------------- info
+@main.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(data, as_json: bool):
+    """Summarise a district: area, grid and unit counts, residents."""
+    path = data_dir(data)
+    district = model.District.load(path)
+    units = district.units
+    categories = Counter(c for c in units["category"] if c is not None)
+    residents = int(units["residents"].sum()) if len(units) else 0
+    households = int(units["households"].sum()) if len(units) else 0
+    facts = {
+        "code": district.code,
+        "name": district.name,
+        "data": str(path),
+        "area_km2": round(_area_km2(district), 4),
+        "grids1": len(district.grids1),
+        "grids2": len(district.grids2),
+        "units": len(units),
+        "units_by_category": dict(sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "residents": residents,
+        "households": households,
+        "sample": district.meta.get("sample") is True,
+    }
+    if as_json:
+        click.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+        return
+    lines = [
+        f"District     {facts['code']} {facts['name']}".rstrip(),
+        f"Data         {facts['data']}",
+        f"Sample data  {'yes (fictional)' if facts['sample'] else 'no'}",
+        f"Area         {facts['area_km2']:.2f} km² (EPSG:4549)",
+        f"Grids        {facts['grids1']} first-level, {facts['grids2']} second-level",
+        f"Units        {facts['units']}",
+        *(f"  {cat}: {n}" for cat, n in facts["units_by_category"].items()),
+        f"Residents    {residents:,} in {households:,} households (from the units)",
+    ]
+    click.echo("\n".join(lines))
+
+
+# ---------------------------------------------------------------------- validate
+@main.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--gap-width",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    metavar="METRES",
+    help="Find narrow gaps and inlets between grids up to this width.",
+)
+def validate_cmd(path: Path, as_json: bool, gap_width: float):
+    """Check a district directory, or one grids file of any format, against the grid rules.
+
+    Exit status 0 when there is no error (notices allowed), 1 on errors, 2 when PATH cannot be
+    read.
+    """
+    district = model.District.load(path) if path.is_dir() else _io.import_district(path)
+    report = _validate.validate(district, gap_width_m=gap_width)
+    _print_report(report, as_json)
+    if not report.ok:
+        raise ValidationFailed(report)
+
+
+# ---------------------------------------------------------------------- import
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="District directory to write (with --commit).",
+)
+@click.option("--units", multiple=True, metavar="FILE", help="Units (points); repeatable.")
+@click.option("--outline", metavar="FILE", help="The district's outline.")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    callback=_mapping_option,
+    metavar="NAME=SOURCEFIELD",
+    help="Read grid attribute NAME from SOURCEFIELD (empty: ignore it); repeatable.",
+)
+@click.option(
+    "--unit-field",
+    "unit_fields",
+    multiple=True,
+    callback=_mapping_option,
+    metavar="NAME=SOURCEFIELD",
+    help="The same for unit attributes.",
+)
+@click.option(
+    "--src-crs",
+    metavar="CRS",
+    help="CRS of every file, overriding theirs: EPSG:n, cgcs2000, gcj02, bd09...",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["1", "2"]),
+    help="Level of grids that have no level field and no 12/15-digit code.",
+)
+@click.option("--layer", metavar="NAME", help="Layer to read from multi-layer grid files.")
+@click.option("--district-code", metavar="CODE", help="Sub-district code (9 digits).")
+@click.option("--district-name", metavar="NAME", help="Sub-district name.")
+@click.option("--commit", is_flag=True, help="Write DIR; without it this is a dry run.")
+def import_cmd(
+    sources,
+    out: Path,
+    units,
+    outline,
+    fields,
+    unit_fields,
+    src_crs,
+    level,
+    layer,
+    district_code,
+    district_name,
+    commit: bool,
+):
+    """Import grids (and units, outline) from GIS files, validate them, and with --commit write
+    them as a district directory.
+
+    SOURCE files are anything GDAL reads (GeoJSON, GeoPackage, Shapefile or zipped Shapefile,
+    CSV...) holding first- and/or second-level grids. Without --commit nothing is written (a dry
+    run); with --commit DIR is written only when validation finds no error, and replaced as a
+    whole. Exit status 0 when valid, 1 on validation errors (nothing written), 2 on unreadable
+    input.
+
+    \b
+    Example: grids from AMap (GCJ-02) with Chinese field names:
+      geogrid import 网格.shp --units 单位.csv --src-crs gcj02 \\
+          --field code=网格编码 --field name=网格名称 --field worker=网格员 \\
+          --out data/xianlin --commit
+    """
+    district = _io.import_district(
+        list(sources),
+        units=list(units) or None,
+        outline=outline,
+        fields=fields,
+        unit_fields=unit_fields,
+        src_crs=src_crs,
+        level=int(level) if level else None,
+        layer=layer,
+        district_code=district_code,
+        district_name=district_name,
+    )
+    click.echo(
+        f"Read district {district.code or '(no code)'} {district.name}".rstrip()
+        + f": {len(district.grids1)} first-level grids, {len(district.grids2)} second-level "
+        f"grids, {len(district.units)} units, outline {'yes' if district.outline else 'no'}"
+    )
+    report = _validate.validate(district)
+    click.echo(report.format_text())
+    if not report.ok:
+        click.echo(f"Nothing written to {out}: fix the errors first.", err=True)
+        raise ValidationFailed(report)
+    if not commit:
+        click.echo(f"Dry run: nothing written. Add --commit to write {out}.")
+        return
+    write_district_dir(district, out)
+    click.echo(f"Wrote {out}")
+
+
+# ---------------------------------------------------------------------- export
+@main.command("export")
+@click.argument("layer", type=click.Choice(_io.LAYERS))
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="File to write (replaced)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_io.FORMATS),
+    help="Output format [default: from the suffix of --out].",
+)
+@data_option
+def export_cmd(layer: str, out: Path, fmt, data):
+    """Write one layer of a district (outline, grids1, grids2, units) to a GIS file."""
+    district = load_district(data)
+    path = _io.export_layer(district, layer, out, fmt)
+    count = 1 if layer == "outline" else len(getattr(district, layer))
+    click.echo(f"Wrote {layer} ({count} feature{'s' if count != 1 else ''}) to {path}")
+
+
+# ---------------------------------------------------------------------- locate
+def _coordinate(value: str, name: str) -> float:
+    try:
+        return _crs.parse_coordinate(value, name)
+    except CoordinateError:
+        word = value.lstrip("-").lower()
+        if value.startswith("-") and word[:1].isalpha() and word not in ("nan", "inf", "infinity"):
+            raise click.UsageError(f"No such option: {value}") from None
+        raise
+
+
+def _person(name, phone) -> str:
+    return ", ".join(str(v) for v in (name, phone) if v) or "-"
+
+
+def _format_location(loc: Location, crs_name: str, near_m: float, units) -> str:
+    lines = [f"Location     {loc.lon:.7f}, {loc.lat:.7f} (WGS-84)"]
+    if loc.input is not None and crs_name != "wgs84":
+        x, y, given = loc.input
+        lines.append(f"Input        {x!r}, {y!r} ({given})")
+    g2, g1 = loc.grid2, loc.grid1
+    if g2 is None:
+        lines.append("Grid         none: the point is outside the district")
+        if loc.nearest is not None:
+            n = loc.nearest
+            lines.append(f"Nearest grid {n.grid.code} {n.grid.name} ({n.distance_m:,.1f} m away)")
+    else:
+        lines.append(f"Grid         {g2.code} {g2.name} (match: {loc.match})")
+        if g2.people.get("kind"):
+            lines.append(f"  kind       {g2.people['kind']}")
+        lines.append(
+            f"  worker     {_person(g2.people.get('worker'), g2.people.get('worker_phone'))}"
+        )
+        if g1 is None:
+            lines.append(f"Community    {g2.parent} (not in the first-level grids)")
+        else:
+            p = g1.people
+            leader = p.get("leader")
+            if leader and p.get("leader_title"):
+                leader = f"{leader} ({p['leader_title']})"
+            lines += [
+                f"Community    {g1.code} {g1.name}",
+                f"  leader     {_person(leader, p.get('leader_phone'))}",
+                f"  office     {_person(p.get('office'), p.get('office_phone'))}",
+            ]
+        if loc.match == "interior":
+            lines.append(f"Boundary     {loc.distance_m:,.1f} m to the nearest grid boundary")
+        else:
+            lines.append(
+                f"Boundary     on a grid {loc.match}: it belongs to the grid with the smallest "
+                "code among those sharing it"
+            )
+    if loc.needs_confirmation:
+        lines.append(
+            f"CONFIRM      within {near_m:g} m of a grid boundary: confirm the grid with the caller"
+        )
+        for c in loc.candidates:
+            lines.append(f"  candidate  {c.grid.code} {c.grid.name} ({c.distance_m:,.1f} m)")
+    if units:
+        lines.append("Nearest units")
+        for u in units:
+            lines.append(
+                f"  {u.distance_m:8,.1f} m  {u.code} {u.name} ({u.category}), grid {u.grid}"
+            )
+    return "\n".join(lines)
+
+
+@main.command("locate", context_settings={"ignore_unknown_options": True})
+@click.argument("lon", required=False)
+@click.argument("lat", required=False)
+@click.option(
+    "--crs",
+    "crs_name",
+    default="wgs84",
+    show_default=True,
+    metavar="CRS",
+    help="CRS of the input: wgs84, cgcs2000, gcj02 (AMap, Tencent, WeChat), bd09 (Baidu), "
+    "or EPSG:n.",
+)
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one point).")
+@click.option(
+    "--units",
+    "n_units",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="K",
+    help="Also list the K nearest units (one point).",
+)
+@click.option(
+    "--in",
+    "in_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Bulk: CSV or GeoJSON file of points.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Bulk: output file, .csv or .geojson.",
+)
+@click.option("--lon-col", metavar="NAME", help="Bulk CSV: longitude (or x) column.")
+@click.option("--lat-col", metavar="NAME", help="Bulk CSV: latitude (or y) column.")
+def locate_cmd(lon, lat, crs_name, data, as_json, n_units, in_path, out_path, lon_col, lat_col):
+    """Find the grid that owns a point (LON LAT), or every point of a file (--in/--out).
+
+    One point: prints the second-level grid and its worker, the first-level grid with its leader
+    and office, the distance to the nearest boundary, and a request to confirm with the candidate
+    grids when the point is near a boundary (the nearest grid when it is outside). Negative
+    coordinates are fine (geogrid locate -73.9 40.7). Exit status 0, or 2 for a bad coordinate or
+    CRS.
+
+    Bulk: reads a CSV (UTF-8, lon/lat columns found by name: lon, lng, longitude, x, 经度 and lat,
+    latitude, y, 纬度, or given with --lon-col/--lat-col) or GeoJSON points, and writes the rows
+    with grid2_code, grid2_name, grid1_code, grid1_name, worker, worker_phone, match, distance_m,
+    needs_confirmation, candidates (codes joined by ';'), wgs84_lon/wgs84_lat when --crs is not
+    WGS-84, and error. A row with bad coordinates does not stop the run: its reason goes to the
+    error column and, with its CSV line or feature number, to the summary on stderr. Exit status
+    0 only when every row lies in a grid; 1 when any row has bad coordinates or lies outside the
+    district; 2 when the file cannot be used.
+
+    \b
+    Examples:
+      geogrid locate 118.93 32.11
+      geogrid locate 118.935051 32.107787 --crs gcj02 --units 3
+      geogrid locate --in complaints.csv --out located.csv --crs bd09
+    """
+    bulk = in_path is not None or out_path is not None
+    if bulk:
+        if in_path is None or out_path is None:
+            raise click.UsageError("bulk mode needs both --in and --out")
+        if lon is not None:
+            raise click.UsageError("give either LON LAT or --in/--out, not both")
+        if as_json or n_units:
+            raise click.UsageError("--json and --units apply to one point, not to --in/--out")
+        _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data)
+        return
+    if lon is None or lat is None:
+        raise click.UsageError("give LON LAT, or --in FILE --out FILE")
+    if lon_col or lat_col:
+        raise click.UsageError("--lon-col and --lat-col apply to --in/--out")
+    crs_name = _crs.normalize_crs(crs_name)
+    xname, yname = _axis_names(crs_name)
+    x, y = _coordinate(lon, xname), _coordinate(lat, yname)
+    _crs.check_coordinates(x, y, crs_name)
+    locator = get_locator(data)
+    loc = _locate(locator, x, y, crs_name)
+    units = locator.nearest_units(loc.lon, loc.lat, n_units) if n_units else []
+    if as_json:
+        out = loc.to_dict()
+        out["units"] = [u.to_dict() for u in units]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_format_location(loc, crs_name, locator.near_m, units))
+
+
+# ---------------------------------------------------------------------- bulk locate
+def _table_format(path: Path, what: str) -> str:
+    fmt = _TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: {what} must be .csv, .geojson or .json")
+    return fmt
+
+
+def _find_column(path: Path, header: list[str], given: str | None, names, what: str) -> int:
+    folded: dict[str, int] = {}
+    for i, col in enumerate(header):
+        folded.setdefault(col.strip().casefold(), i)
+    if given is not None:
+        if given in header:
+            return header.index(given)
+        if given.strip().casefold() in folded:
+            return folded[given.strip().casefold()]
+        raise InputError(f"{path}: no column {given!r}; the columns are: {', '.join(header)}")
+    for name in names:
+        if name.casefold() in folded:
+            return folded[name.casefold()]
+    raise InputError(
+        f"{path}: no {what} column (looked for {', '.join(names)}); the columns are: "
+        f"{', '.join(header)}; name it with --lon-col/--lat-col"
+    )
+
+
+class _Table:
+    """The rows of a bulk input: column names, and per row its values, its place in the file
+    (``line 5``, ``feature 3``), its raw coordinates or why it has none, and (GeoJSON) its
+    geometry."""
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+        self.values: list[list] = []
+        self.coords: list[tuple | str] = []  # (x, y, xname, yname) or an error message
+        self.where: list[str] = []
+        self.geometries: list = []  # GeoJSON input: the feature's geometry, kept as it is
+
+
+def _read_csv(path: Path, lon_col, lat_col) -> _Table:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            records = []
+            for row in reader:
+                if any(row):  # skip blank lines
+                    records.append((reader.line_num, row))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+    if not records:
+        raise DataError(f"{path}: empty file, no header row")
+    table = _Table()
+    header = table.columns = records[0][1]
+    ix = _find_column(path, header, lon_col, _io.CSV_X_NAMES, "longitude")
+    iy = _find_column(path, header, lat_col, _io.CSV_Y_NAMES, "latitude")
+    xname, yname = header[ix], header[iy]
+    width = len(header)
+    for line, row in records[1:]:
+        table.where.append(f"line {line}")
+        values = row if len(row) == width else row[:width] + [""] * (width - len(row))
+        table.values.append(values)
+        table.geometries.append(None)
+        if len(row) > width:
+            table.coords.append(f"the row has {len(row)} values, the header {width} columns")
+        else:
+            table.coords.append((values[ix], values[iy], xname, yname))
+    return table
+
+
+def _read_geojson(path: Path, xname: str, yname: str) -> _Table:
+    try:
+        fc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not readable GeoJSON ({exc})") from None
+    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
+        raise DataError(f"{path}: not a GeoJSON FeatureCollection")
+    features = fc.get("features")
+    if not isinstance(features, list):
+        raise DataError(f"{path}: the FeatureCollection has no features list")
+    table = _Table()
+    columns: dict[str, None] = {}
+    props_list = []
+    for feature in features:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        props = props if isinstance(props, dict) else {}
+        props_list.append(props)
+        columns.update(dict.fromkeys(props))
+    table.columns = list(columns)
+    for n, (feature, props) in enumerate(zip(features, props_list, strict=True), start=1):
+        table.where.append(f"feature {n}")
+        table.values.append([props.get(c) for c in table.columns])
+        geom = feature.get("geometry") if isinstance(feature, dict) else None
+        table.geometries.append(geom)
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if not isinstance(geom, dict):
+            table.coords.append("the feature has no geometry")
+        elif geom.get("type") != "Point":
+            table.coords.append(f"the geometry is a {geom.get('type')!r}, not a Point")
+        elif not isinstance(coords, list) or len(coords) < 2:
+            table.coords.append("the Point has no coordinates")
+        else:
+            table.coords.append((coords[0], coords[1], xname, yname))
+    return table
+
+
+def _answer(loc: Location, wgs84: bool, text: bool) -> dict:
+    """The added columns of a located row, in order; booleans as text when ``text``."""
+    g2, g1 = loc.grid2, loc.grid1
+    out = {
+        "grid2_code": g2.code if g2 else None,
+        "grid2_name": g2.name if g2 else None,
+        "grid1_code": g1.code if g1 else (g2.parent if g2 else None),
+        "grid1_name": g1.name if g1 else None,
+        "worker": g2.people.get("worker") if g2 else None,
+        "worker_phone": g2.people.get("worker_phone") if g2 else None,
+        "match": loc.match,
+        "distance_m": round(loc.distance_m, 2),
+        "needs_confirmation": _BOOL_TEXT[loc.needs_confirmation]
+        if text
+        else loc.needs_confirmation,
+        "candidates": ";".join(c.grid.code for c in loc.candidates),
+    }
+    if wgs84:
+        out["wgs84_lon"] = round(loc.lon, model.COORD_DECIMALS)
+        out["wgs84_lat"] = round(loc.lat, model.COORD_DECIMALS)
+    return out
+
+
+_BOOL_TEXT = {True: "true", False: "false"}
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _BOOL_TEXT[value]
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
+    in_fmt = _table_format(in_path, "--in")
+    out_fmt = _table_format(out_path, "--out")
+    if in_path.absolute() == out_path.absolute():
+        raise click.UsageError("--out must not be the --in file")
+    crs_name = _crs.normalize_crs(crs_name)
+    axes = _axis_names(crs_name)
+    if in_fmt == "csv":
+        table = _read_csv(in_path, lon_col, lat_col)
+    else:
+        if lon_col or lat_col:
+            raise click.UsageError("--lon-col/--lat-col apply to CSV input only")
+        table = _read_geojson(in_path, *axes)
+    locator = get_locator(data)
+    wgs84 = crs_name != "wgs84"
+    added = list(BULK_COLUMNS) + (list(WGS84_COLUMNS) if wgs84 else []) + ["error"]
+    blank = dict.fromkeys(added)
+
+    answers: list[dict] = []
+    points: list[tuple[float, float] | None] = []  # WGS-84 lon/lat of each located row
+    bad: list[str] = []
+    outside: list[str] = []
+    rows = zip(table.where, table.coords, strict=True)
+    for where, coords in tqdm(
+        rows, total=len(table.coords), desc="locating", unit="row", file=sys.stderr, disable=None
+    ):
+        try:
+            if isinstance(coords, str):
+                raise CoordinateError(coords)
+            x, y, xname, yname = coords
+            if x is None or (isinstance(x, str) and not x.strip()):
+                raise CoordinateError(f"{xname} is empty")
+            if y is None or (isinstance(y, str) and not y.strip()):
+                raise CoordinateError(f"{yname} is empty")
+            loc = _locate(
+                locator,
+                _crs.parse_coordinate(x, xname),
+                _crs.parse_coordinate(y, yname),
+                crs_name,
+            )
+        except CoordinateError as exc:
+            answers.append({**blank, "error": exc.message})
+            points.append(None)
+            bad.append(f"{where}: {exc.message}")
+            continue
+        answer = _answer(loc, wgs84, text=out_fmt == "csv")
+        answer["error"] = None
+        answers.append(answer)
+        points.append((round(loc.lon, model.COORD_DECIMALS), round(loc.lat, model.COORD_DECIMALS)))
+        if loc.grid2 is None:
+            outside.append(where)
+
+    if out_fmt == "csv":
+        _write_csv(out_path, table, added, answers, axes, in_fmt)
+    else:
+        _write_geojson(out_path, table, answers, points, in_fmt)
+
+    total = len(answers)
+    located = total - len(bad) - len(outside)
+    lines = [f"Located {located} of {total} rows into a grid; wrote {out_path}"]
+    if outside:
+        shown = ", ".join(outside[:_LISTED_ROWS])
+        more = f" and {len(outside) - _LISTED_ROWS} more" if len(outside) > _LISTED_ROWS else ""
+        lines.append(f"{len(outside)} outside the district: {shown}{more}")
+    if bad:
+        lines.append(f"{len(bad)} with bad coordinates (see the error column):")
+        lines += [f"  {b}" for b in bad[:_LISTED_ROWS]]
+        if len(bad) > _LISTED_ROWS:
+            lines.append(f"  ... and {len(bad) - _LISTED_ROWS} more")
+    click.echo("\n".join(lines), err=True)
+    if bad or outside:
+        click.get_current_context().exit(1)
+
+
+def _write_csv(path, table: _Table, added, answers, axes, in_fmt) -> None:
+    columns = list(table.columns)
+    values = table.values
+    if in_fmt == "geojson":  # property values as text, and the points as two columns
+        values = [[_csv_text(v) for v in row] for row in values]
+        for axis, i in zip(axes, (0, 1), strict=True):
+            if axis not in columns:
+                columns.append(axis)
+                for row, coords in zip(values, table.coords, strict=True):
+                    row.append(_csv_text(coords[i]) if isinstance(coords, tuple) else "")
+    for name in added:  # an input column of the same name is overwritten
+        if name not in columns:
+            columns.append(name)
+    index = [columns.index(name) for name in added]  # the order of every answer's keys
+    pad = [None] * (len(columns) - len(table.columns))
+
+    def write(f):
+        writer = csv.writer(f)  # writes None as an empty field
+        writer.writerow(columns)
+        for row, answer in zip(values, answers, strict=True):
+            row = row + pad
+            for i, value in zip(index, answer.values(), strict=True):
+                row[i] = value
+            writer.writerow(row)
+
+    _atomic_write(path, write, encoding="utf-8-sig")
+
+
+def _write_geojson(path, table: _Table, answers, points, in_fmt) -> None:
+    def write(f):
+        f.write('{"type":"FeatureCollection","features":[\n')
+        for n, (values, answer) in enumerate(zip(table.values, answers, strict=True)):
+            props = dict(zip(table.columns, values, strict=True))
+            props.update(answer)
+            if in_fmt == "geojson":  # the feature's own geometry, as it came
+                geometry = table.geometries[n]
+            elif points[n] is not None:  # a CSV row: its WGS-84 point (RFC 7946)
+                geometry = {"type": "Point", "coordinates": list(points[n])}
+            else:
+                geometry = None
+            feature = {"type": "Feature", "properties": props, "geometry": geometry}
+            f.write(("," if n else "") + json.dumps(feature, ensure_ascii=False) + "\n")
+        f.write("]}\n")
+
+    _atomic_write(path, write)
