@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import math
 import os
 import shutil
 import sys
@@ -217,19 +216,6 @@ def _geographic(crs_name: str) -> bool:
 
 def _axis_names(crs_name: str) -> tuple[str, str]:
     return ("lon", "lat") if _geographic(crs_name) else ("x", "y")
-
-
-def _locate(locator: Locator, x: float, y: float, crs_name: str) -> Location:
-    """``locator.locate`` after checking that a projected point converts to a real lon/lat."""
-    if crs_name not in _crs.CRS_NAMES:
-        lon, lat = _crs.to_wgs84(x, y, crs_name)
-        if not (
-            math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
-        ):
-            raise CoordinateError(
-                f"({x!r}, {y!r}) is outside the area where {crs_name} converts to WGS-84"
-            )
-    return locator.locate(x, y, crs_name)
 
 
 # ---------------------------------------------------------------------- the group
@@ -618,9 +604,8 @@ def locate_cmd(lon, lat, crs_name, data, as_json, n_units, in_path, out_path, lo
     crs_name = _crs.normalize_crs(crs_name)
     xname, yname = _axis_names(crs_name)
     x, y = _coordinate(lon, xname), _coordinate(lat, yname)
-    _crs.check_coordinates(x, y, crs_name)
     locator = get_locator(data)
-    loc = _locate(locator, x, y, crs_name)
+    loc = locator.locate(x, y, crs_name)
     units = locator.nearest_units(loc.lon, loc.lat, n_units) if n_units else []
     if as_json:
         out = loc.to_dict()
@@ -808,8 +793,7 @@ def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
                 raise CoordinateError(f"{xname} is empty")
             if y is None or (isinstance(y, str) and not y.strip()):
                 raise CoordinateError(f"{yname} is empty")
-            loc = _locate(
-                locator,
+            loc = locator.locate(
                 _crs.parse_coordinate(x, xname),
                 _crs.parse_coordinate(y, yname),
                 crs_name,

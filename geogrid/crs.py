@@ -658,6 +658,31 @@ def to_wgs84(x, y, crs="wgs84"):
     return convert(x, y)
 
 
+def input_to_wgs84(x, y, crs="wgs84"):
+    """Check input coordinates in ``crs`` and convert them to WGS-84 lon/lat, checking the
+    result too: a projected point far outside its CRS's area has no real lon/lat.
+
+    >>> input_to_wgs84(399011.0, 3554551.0, "EPSG:4549")[1] > 32
+    True
+    >>> input_to_wgs84(1e30, 1e30, "EPSG:4549")
+    Traceback (most recent call last):
+    ...
+    geogrid.errors.CoordinateError: (1e+30, 1e+30) in EPSG:4549 is outside the area where it converts to WGS-84
+    """
+    crs = normalize_crs(crs)
+    check_coordinates(x, y, crs)
+    lon, lat = to_wgs84(x, y, crs)
+    if crs not in CRS_NAMES:
+        try:
+            check_coordinates(lon, lat, "wgs84")
+        except CoordinateError:
+            where = f"({x!r}, {y!r})" if np.ndim(x) == 0 else "some points"
+            raise CoordinateError(
+                f"{where} in {crs} is outside the area where it converts to WGS-84"
+            ) from None
+    return lon, lat
+
+
 def from_wgs84(lon, lat, crs="wgs84"):
     """WGS-84 lon/lat to coordinates in ``crs``; the inverse of :func:`to_wgs84`.
 

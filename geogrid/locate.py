@@ -35,6 +35,7 @@ edges that can be nearest or within the confirmation distance, scanned nearest f
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from array import array
@@ -233,15 +234,26 @@ class Locator:
         order = np.argsort(g2["code"].to_numpy(dtype=str), kind="stable")  # the edge rule: by code
         self._polys = np.asarray(g2.geometry.values, dtype=object)[order]
         shapely.prepare(self._polys)
+        self._order = order
+        self._set_grids(district)
+        self._codes2 = np.array([g.code for g in self._grids] + [None], dtype=object)
+        self._codes1 = np.array([g.parent for g in self._grids] + [None], dtype=object)
+        self._build_segments()
+        self._build_table(resolution)
+        self._build_units()
+        self._prox = None
+        self._to_metric = _crs.metric_transformer().transform
+
+    def _set_grids(self, district: District) -> None:
+        """The grids as answers carry them, with their people, from ``district``'s attributes."""
         self._grids1 = {}
-        g1 = district.grids1
-        for rec in g1.drop(columns="geometry").to_dict("records"):
+        for rec in district.grids1.drop(columns="geometry").to_dict("records"):
             people = {
                 k: rec.get(k)
                 for k in ("leader", "leader_title", "leader_phone", "office", "office_phone")
             }
             self._grids1[rec["code"]] = Grid(1, rec["code"], rec["name"], rec.get("parent"), people)
-        recs = g2.drop(columns="geometry").to_dict("records")
+        recs = district.grids2.drop(columns="geometry").to_dict("records")
         self._grids = [
             Grid(
                 2,
@@ -250,16 +262,25 @@ class Locator:
                 r.get("parent"),
                 {k: r.get(k) for k in ("kind", "worker", "worker_phone")},
             )
-            for r in (recs[i] for i in order)
+            for r in (recs[i] for i in self._order)
         ]
         self._parents = [self._grids1.get(g.parent) for g in self._grids]
-        self._codes2 = np.array([g.code for g in self._grids] + [None], dtype=object)
-        self._codes1 = np.array([g.parent for g in self._grids] + [None], dtype=object)
-        self._build_segments()
-        self._build_table(resolution)
-        self._build_units()
-        self._prox = None
-        self._to_metric = _crs.metric_transformer().transform
+
+    def with_people(self, district: District) -> Locator:
+        """A locator sharing this one's geometry structures but answering with the people of
+        ``district`` (the same boundary version, with another day's duty roster)."""
+        if list(district.grids2["code"]) != list(self.district.grids2["code"]):
+            raise ValueError("with_people needs the same grids")
+        other = copy.copy(self)
+        other.district = district
+        other._set_grids(district)
+        return other
+
+    def prepare(self) -> Locator:
+        """Build the distance lists now rather than on the first single-point call."""
+        if self._prox is None:
+            self._build_prox()
+        return self
 
     # ------------------------------------------------------------------ building
     def _build_segments(self) -> None:
@@ -609,8 +630,7 @@ class Locator:
         else:
             crs = _crs.normalize_crs(crs)
             x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
-            _crs.check_coordinates(x, y, crs)
-            lon, lat = _crs.to_wgs84(x, y, crs)
+            lon, lat = _crs.input_to_wgs84(x, y, crs)
             given = (x, y, crs)
         u = (lon - self._x0) * self._idx
         v = (lat - self._y0) * self._idy
@@ -767,10 +787,7 @@ class Locator:
         """
         xs = np.asarray(xs, dtype=float)
         ys = np.asarray(ys, dtype=float)
-        crs = _crs.normalize_crs(crs)
-        _crs.check_coordinates(xs, ys, crs)
-        if crs != "wgs84":
-            xs, ys = _crs.to_wgs84(xs, ys, crs)
+        xs, ys = _crs.input_to_wgs84(xs, ys, crs)
         label = self._table_labels(xs, ys)
         mixed = np.flatnonzero(label < -1)
         if len(mixed):
@@ -853,10 +870,8 @@ class Locator:
         return [self._unit_hit(ids[i], d[i]) for i in np.lexsort((ids, d)) if d[i] <= radius_m]
 
     def _metric_point(self, x, y, crs: str):
-        crs = _crs.normalize_crs(crs)
         x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
-        _crs.check_coordinates(x, y, crs)
-        return _crs.to_metric(*_crs.to_wgs84(x, y, crs))
+        return _crs.to_metric(*_crs.input_to_wgs84(x, y, crs))
 
     # ------------------------------------------------------------------ info
     @property
