@@ -344,11 +344,24 @@ def validate_cmd(path: Path, as_json: bool, gap_width: float):
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option(
     "--out",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
-    help="District directory to write (with --commit).",
+    help="Write a district directory (with --commit) instead of storing a version in the database.",
 )
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="Database to store the draft in [default: $GEOGRID_DATABASE_URL, else instance/geogrid.sqlite3].",
+)
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="With --commit into the database: publish the new version at once.",
+)
+@click.option("--note", default="", help="A note kept with the new version.")
 @click.option("--units", multiple=True, metavar="FILE", help="Units (points); repeatable.")
 @click.option("--outline", metavar="FILE", help="The district's outline.")
 @click.option(
@@ -383,7 +396,10 @@ def validate_cmd(path: Path, as_json: bool, gap_width: float):
 @click.option("--commit", is_flag=True, help="Write DIR; without it this is a dry run.")
 def import_cmd(
     sources,
-    out: Path,
+    out: Path | None,
+    db_url,
+    publish: bool,
+    note: str,
     units,
     outline,
     fields,
@@ -395,20 +411,21 @@ def import_cmd(
     district_name,
     commit: bool,
 ):
-    """Import grids (and units, outline) from GIS files, validate them, and with --commit write
-    them as a district directory.
+    """Import grids (and units, outline) from GIS files, validate them, and with --commit store
+    them as a new draft version in the database (publish it with `geogrid publish N`, or at once
+    with --publish), or with --out DIR write them as a district directory instead.
 
     SOURCE files are anything GDAL reads (GeoJSON, GeoPackage, Shapefile or zipped Shapefile,
     CSV...) holding first- and/or second-level grids. Without --commit nothing is written (a dry
-    run); with --commit DIR is written only when validation finds no error, and replaced as a
-    whole. Exit status 0 when valid, 1 on validation errors (nothing written), 2 on unreadable
+    run); with --commit the data is stored only when validation finds no error (a directory is
+    replaced as a whole). Exit status 0 when valid, 1 on validation errors (nothing written), 2 on unreadable
     input.
 
     \b
     Example: grids from AMap (GCJ-02) with Chinese field names:
       geogrid import 网格.shp --units 单位.csv --src-crs gcj02 \\
           --field code=网格编码 --field name=网格名称 --field worker=网格员 \\
-          --out data/xianlin --commit
+          --commit --publish --note "2026 boundaries"
     """
     district = _io.import_district(
         list(sources),
@@ -430,8 +447,11 @@ def import_cmd(
     report = _validate.validate(district)
     click.echo(report.format_text())
     if not report.ok:
-        click.echo(f"Nothing written to {out}: fix the errors first.", err=True)
+        click.echo(f"Nothing written to {out or 'the database'}: fix the errors first.", err=True)
         raise ValidationFailed(report)
+    if out is None:
+        import_to_db(district, db_url, commit=commit, publish=publish, note=note)
+        return
     if not commit:
         click.echo(f"Dry run: nothing written. Add --commit to write {out}.")
         return
@@ -563,7 +583,22 @@ def _format_location(loc: Location, crs_name: str, near_m: float, units) -> str:
 )
 @click.option("--lon-col", metavar="NAME", help="Bulk CSV: longitude (or x) column.")
 @click.option("--lat-col", metavar="NAME", help="Bulk CSV: latitude (or y) column.")
-def locate_cmd(lon, lat, crs_name, data, as_json, n_units, in_path, out_path, lon_col, lat_col):
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="Answer from the database's current version (and roster) instead of a directory.",
+)
+@click.option(
+    "--at",
+    metavar="TIME",
+    default=None,
+    help="With --db: answer as of this time (ISO 8601; local times are UTC+8).",
+)
+def locate_cmd(
+    lon, lat, crs_name, data, as_json, n_units, in_path, out_path, lon_col, lat_col, db_url, at
+):
     """Find the grid that owns a point (LON LAT), or every point of a file (--in/--out).
 
     One point: prints the second-level grid and its worker, the first-level grid with its leader
@@ -595,6 +630,8 @@ def locate_cmd(lon, lat, crs_name, data, as_json, n_units, in_path, out_path, lo
             raise click.UsageError("give either LON LAT or --in/--out, not both")
         if as_json or n_units:
             raise click.UsageError("--json and --units apply to one point, not to --in/--out")
+        if db_url or at:
+            raise click.UsageError("--db and --at apply to one point")
         _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data)
         return
     if lon is None or lat is None:
@@ -604,7 +641,14 @@ def locate_cmd(lon, lat, crs_name, data, as_json, n_units, in_path, out_path, lo
     crs_name = _crs.normalize_crs(crs_name)
     xname, yname = _axis_names(crs_name)
     x, y = _coordinate(lon, xname), _coordinate(lat, yname)
-    locator = get_locator(data)
+    if db_url or at:
+        if data:
+            raise click.UsageError("give either --data or --db, not both")
+        svc = Service(open_store(db_url))
+        when = parse_time(at)
+        locator = svc.locator_at(when)[1] if when else svc.current()[1]
+    else:
+        locator = get_locator(data)
     loc = locator.locate(x, y, crs_name)
     units = locator.nearest_units(loc.lon, loc.lat, n_units) if n_units else []
     if as_json:
@@ -877,3 +921,11 @@ def _write_geojson(path, table: _Table, answers, points, in_fmt) -> None:
         f.write("]}\n")
 
     _atomic_write(path, write)
+
+
+# ---------------------------------------------------------------------- database commands
+from .cli_db import COMMANDS, import_to_db, open_store, parse_time  # noqa: E402
+from .service import Service  # noqa: E402
+
+for _command in COMMANDS:
+    main.add_command(_command)

@@ -325,7 +325,7 @@ class Store:
                     activated_by=actor,
                 )
             )
-            self._sync_roster(conn, v.district_code, version_id, now, actor)
+            self._sync_roster(conn, v.district_code, version_id, current, now, actor)
             self._audit(
                 conn,
                 actor,
@@ -609,25 +609,39 @@ class Store:
         ]
 
     def _sync_roster(
-        self, conn, district_code: str, version_id: int, when: datetime, actor: str
+        self,
+        conn,
+        district_code: str,
+        version_id: int,
+        replaced: int | None,
+        when: datetime,
+        actor: str,
     ) -> None:
-        """Duties for the people a newly published version's grids name, where they changed."""
+        """Put on duty the people a newly published version names where the version changed
+        them (relative to the version it replaces), and for grids nobody is on duty for.
+
+        A roster change made since the replaced version was published is kept unless the new
+        version names someone else: re-importing old attributes does not undo it."""
         current = self._duties_at(conn, district_code, when)
-        rows = conn.execute(
-            sa.select(t.grids.c.code, t.grids.c.level, t.grids.c.attrs).where(
-                t.grids.c.version_id == version_id, t.grids.c.level > 0
-            )
-        ).all()
-        for r in rows:
-            attrs = r.attrs or {}
+        g = t.grids.c
+
+        def people(vid):
+            rows = conn.execute(
+                sa.select(g.code, g.level, g.attrs).where(g.version_id == vid, g.level > 0)
+            ).all()
+            return {r.code: (r.level, r.attrs or {}) for r in rows}
+
+        before = people(replaced) if replaced is not None else {}
+        for code, (level, attrs) in people(version_id).items():
             for role, spec in ROSTER_ROLES.items():
-                if spec["level"] != r.level or not attrs.get(spec["name"]):
+                if spec["level"] != level or not attrs.get(spec["name"]):
                     continue
-                name, phone = attrs.get(spec["name"]), attrs.get(spec["phone"])
-                title = attrs.get(spec["title"]) if spec["title"] else None
-                now = current.get(r.code, {}).get(role)
-                if now is None or (now.name, now.phone, now.title) != (name, phone, title):
-                    self._assign(conn, district_code, r.code, role, name, phone, title, when, actor)
+                keys = [k for k in (spec["name"], spec["phone"], spec["title"]) if k]
+                new = tuple(attrs.get(k) for k in keys)
+                old = tuple(before.get(code, (None, {}))[1].get(k) for k in keys)
+                if role not in current.get(code, {}) or new != old:
+                    name, phone, title = new[0], new[1], (new[2] if len(new) > 2 else None)
+                    self._assign(conn, district_code, code, role, name, phone, title, when, actor)
 
     # ================================================================== users & tokens
     def _user(self, row) -> accounts.User:

@@ -1,0 +1,256 @@
+"""``geogrid`` commands working on the database (see :mod:`geogrid.db`).
+
+They take ``--db URL``; without it ``$GEOGRID_DATABASE_URL``, else the SQLite file
+``instance/geogrid.sqlite3``. Changes are recorded in the audit log as made by ``cli:<user>``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from .db import Store
+from .db.dump import dump as _dump
+from .db.dump import restore as _restore
+from .db.engine import default_url, normalize_url
+from .db.store import ROSTER_ROLES
+from .errors import InputError
+from .service import Service
+
+
+def actor() -> str:
+    """Who the audit log says made a change from the command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "cli"
+
+
+def db_option(fn):
+    """The ``--db URL`` option."""
+    return click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        default=None,
+        help="Database URL (sqlite:///file or postgresql://...) [default: $GEOGRID_DATABASE_URL, else instance/geogrid.sqlite3].",
+    )(fn)
+
+
+def open_store(url: str | None) -> Store:
+    """The store at ``url`` (default: :func:`geogrid.db.default_url`), schema up to date."""
+    store = Store(url)
+    store.upgrade()
+    return store
+
+
+def shown_url(url: str | None) -> str:
+    """The URL without its password, for messages."""
+    parsed = sa.engine.make_url(normalize_url(url or default_url()))
+    return parsed.render_as_string(hide_password=True)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time (``2026-05-01``, ``2026-05-01T08:30``, with or without offset; local
+    times are taken as Beijing time, UTC+8)."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"not an ISO 8601 time: {value!r} (for example 2026-05-01T08:30)"
+        ) from None
+    if when.tzinfo is None:
+        from datetime import timedelta, timezone
+
+        when = when.replace(tzinfo=timezone(timedelta(hours=8)))
+    return when.astimezone(UTC)
+
+
+def _service(url: str | None) -> Service:
+    return Service(open_store(url))
+
+
+# ---------------------------------------------------------------------- commands
+@click.command("init-db")
+@db_option
+@click.option(
+    "--data",
+    metavar="DIR",
+    default=None,
+    help="District directory to seed an empty database with [default: the bundled sample].",
+)
+def init_db(db_url, data):
+    """Create or upgrade the database schema and, if the database is empty, load a district
+    (the bundled sample by default) as its first published version."""
+    store = open_store(db_url)
+    try:
+        fresh = not store.districts()
+        svc = Service.bootstrap(store, data)
+        version, _ = svc.current()
+        what = "seeded with" if fresh else "already holds"
+        click.echo(
+            f"Database {shown_url(db_url)} {what} district {svc.district_code}: "
+            f"version {version.number} current ({version.grid_count} grids, {version.unit_count} units)"
+        )
+    finally:
+        store.dispose()
+
+
+@click.command("versions")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def versions_cmd(db_url, as_json):
+    """List the boundary versions of the district, newest first (* marks the current one)."""
+    svc = _service(db_url)
+    rows = svc.store.versions(svc.district_code)
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in rows], ensure_ascii=False, indent=2))
+        return
+    for v in rows:
+        mark = "*" if v.current else " "
+        when = (v.published_at or v.created_at).strftime("%Y-%m-%d %H:%M")
+        click.echo(
+            f"{mark} {v.number:>4}  {v.status:<9}  {when} UTC  {v.grid_count:>4} grids  {v.unit_count:>5} units  {v.note}"
+        )
+
+
+@click.command("publish")
+@click.argument("number", type=int)
+@db_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Publish even if another version was published since the draft's base.",
+)
+def publish_cmd(number, db_url, force):
+    """Make draft version NUMBER the current version (fails if it is stale, unless --force)."""
+    svc = _service(db_url)
+    v = svc.store.version_by_number(svc.district_code, number)
+    v = svc.store.publish(v.id, actor=actor(), force=force)
+    click.echo(f"Version {v.number} is now current.")
+
+
+@click.command("dump")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def dump_cmd(path, db_url):
+    """Write the whole dataset (all versions, roster, incidents, users, audit log) to one
+    GeoPackage, to move a deployment between SQLite and PostGIS."""
+    counts = _dump(open_store(db_url), path)
+    click.echo(f"Wrote {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def restore_cmd(path, db_url):
+    """Load a dump made by `geogrid dump` into an empty database."""
+    counts = _restore(Store(db_url), path)
+    click.echo(
+        f"Restored {path} into {shown_url(db_url)}: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+
+
+@click.command("roster")
+@click.argument("grid")
+@db_option
+def roster_cmd(grid, db_url):
+    """Who has been on duty for GRID (a grid code), oldest first."""
+    svc = _service(db_url)
+    history = svc.store.duty_history(svc.district_code, grid)
+    if not history:
+        click.echo(f"No duties recorded for {grid}.")
+    for d in history:
+        until = d.valid_to.strftime("%Y-%m-%d %H:%M") if d.valid_to else "now"
+        who = " ".join(x for x in (d.name, d.title and f"({d.title})", d.phone) if x)
+        click.echo(f"{d.role:<7} {d.valid_from:%Y-%m-%d %H:%M} – {until:<16} {who}")
+
+
+@click.command("assign")
+@click.argument("grid")
+@click.argument("role", type=click.Choice(list(ROSTER_ROLES)))
+@click.argument("name")
+@click.option("--phone", default=None)
+@click.option("--title", default=None, help="For a leader: the leader's title.")
+@click.option(
+    "--from",
+    "valid_from",
+    metavar="TIME",
+    default=None,
+    help="Start of duty (ISO 8601; local times are UTC+8) [default: now].",
+)
+@db_option
+def assign_cmd(grid, role, name, phone, title, valid_from, db_url):
+    """Put NAME on duty for GRID in ROLE (leader or office: first-level grids; worker:
+    second-level grids). The previous holder's duty ends when this one starts."""
+    svc = _service(db_url)
+    svc.store.assign(
+        svc.district_code,
+        grid,
+        role,
+        name,
+        phone,
+        title,
+        actor=actor(),
+        valid_from=parse_time(valid_from),
+    )
+    click.echo(f"{name} is {role} of {grid}.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["dispatcher", "planner", "worker", "admin"])
+)
+@click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--grid", "grid_code", default=None, help="For a grid worker: the second-level grid.")
+@click.option(
+    "--password", default=None, help="The password [default: prompt, or $GEOGRID_PASSWORD]."
+)
+@db_option
+def create_user_cmd(username, role, display_name, grid_code, password, db_url):
+    """Create a user account (dispatcher, planner, grid worker or admin)."""
+    password = password or os.environ.get("GEOGRID_PASSWORD")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = open_store(db_url)
+    user = store.create_user(
+        username, password, role, display_name=display_name, grid_code=grid_code, actor=actor()
+    )
+    click.echo(f"Created {user.role} {user.username}.")
+
+
+def import_to_db(district, db_url: str | None, *, commit: bool, publish: bool, note: str) -> None:
+    """The database half of ``geogrid import`` (after validation): store a draft, publish it."""
+    if not commit:
+        click.echo("Dry run: nothing stored. Add --commit to store it as a draft version.")
+        return
+    store = open_store(db_url)
+    v = store.create_version(district, actor=actor(), note=note)
+    click.echo(f"Stored draft version {v.number} of district {v.district_code}.")
+    if publish:
+        v = store.publish(v.id, actor=actor())
+        click.echo(f"Version {v.number} is now current.")
+    else:
+        click.echo(f"Publish it with: geogrid publish {v.number}")
+
+
+COMMANDS = [
+    init_db,
+    versions_cmd,
+    publish_cmd,
+    dump_cmd,
+    restore_cmd,
+    roster_cmd,
+    assign_cmd,
+    create_user_cmd,
+]
