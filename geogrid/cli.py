@@ -630,7 +630,7 @@ def locate_cmd(
             raise click.UsageError("give either LON LAT or --in/--out, not both")
         if as_json or n_units:
             raise click.UsageError("--json and --units apply to one point, not to --in/--out")
-        if db_url or at:
+        if db_url is not None or at:
             raise click.UsageError("--db and --at apply to one point")
         _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data)
         return
@@ -641,10 +641,10 @@ def locate_cmd(
     crs_name = _crs.normalize_crs(crs_name)
     xname, yname = _axis_names(crs_name)
     x, y = _coordinate(lon, xname), _coordinate(lat, yname)
-    if db_url or at:
+    if db_url is not None or at:
         if data:
             raise click.UsageError("give either --data or --db, not both")
-        svc = Service(open_store(db_url))
+        svc = Service(open_store(db_url or None))
         when = parse_time(at)
         locator = svc.locator_at(when)[1] if when else svc.current()[1]
     else:
