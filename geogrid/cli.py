@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib.metadata
 import json
 import os
 import shutil
@@ -929,3 +930,7 @@ from .service import Service  # noqa: E402
 
 for _command in COMMANDS:
     main.add_command(_command)
+
+# Commands from other packages (the web service's `serve`), so the core never imports Flask.
+for _entry in importlib.metadata.entry_points(group="geogrid.commands"):
+    main.add_command(_entry.load(), _entry.name)

@@ -698,6 +698,16 @@ class Store:
                 raise NotFound(f"no user {username!r}")
             self._audit(conn, actor, "set-password", "user", username)
 
+    def set_active(self, username: str, active: bool, *, actor: str) -> None:
+        """Enable or disable an account (a disabled account cannot log in or use its tokens)."""
+        with self._write() as conn:
+            n = conn.execute(
+                t.users.update().where(t.users.c.username == username).values(active=active)
+            ).rowcount
+            if not n:
+                raise NotFound(f"no user {username!r}")
+            self._audit(conn, actor, "enable" if active else "disable", "user", username)
+
     def user(self, user_id: int) -> accounts.User:
         with self._read() as conn:
             row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()

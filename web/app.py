@@ -1,0 +1,38 @@
+"""Building the Flask app (see :func:`web.create_app`)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as _config
+from .extensions import babel, csrf, login_manager
+
+
+def build(config: dict | None = None) -> Flask:
+    """The application, configured from defaults, ``instance/config.py``, ``GEOGRID_*``
+    environment variables and finally ``config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    _config.load(app, config)
+    if app.config["PROXY_FIX"]:
+        n = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+    from . import i18n
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=i18n.catalog_dir(app),
+    )
+
+    from . import account, admin, api, assets, auth, errors, health, maps
+
+    for module in (auth, maps, api, account, admin, assets, health, i18n):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
+    app.jinja_env.globals["role_name"] = i18n.role_name
+    return app

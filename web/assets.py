@@ -1,0 +1,38 @@
+"""Front-end libraries (Leaflet and its plugins, Swagger UI) served by the app itself.
+
+They are installed from the npm registry at set-up time (``npm ci``, pinned in
+``package-lock.json``) into ``node_modules/``; nothing is loaded from a CDN, since government
+networks are often isolated. Only the files below are served.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, send_from_directory
+
+bp = Blueprint("vendor", __name__)
+
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+#: URL prefix under /vendor/ → directory inside node_modules.
+PACKAGES = {
+    "leaflet": "leaflet/dist",
+    "markercluster": "leaflet.markercluster/dist",
+    "swagger-ui": "swagger-ui-dist",
+}
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+def vendor(package: str, filename: str):
+    sub = PACKAGES.get(package)
+    if sub is None:
+        abort(404)
+    root = NODE_MODULES / sub
+    if not root.is_dir():  # pragma: no cover - a set-up error, reported clearly
+        abort(503, f"front-end libraries missing: run `npm ci` (looked in {root})")
+    return send_from_directory(root, filename, max_age=7 * 24 * 3600)
+
+
+def vendor_path(package: str) -> Path:
+    """Where a served package lives on disk (for checks and page-weight measurements)."""
+    return NODE_MODULES / PACKAGES[package]

@@ -1,0 +1,127 @@
+"""Accounts on the web: log in and out (sessions), API tokens, and who may do what.
+
+Pages use the session (Flask-Login, secure cookie flags, CSRF on every form). Other systems call
+the API with ``Authorization: Bearer <token>`` (tokens from the account page or an admin); a
+session also works for the API from the app's own pages, with the CSRF token in the
+``X-CSRFToken`` header for POSTs.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from geogrid.accounts import User
+
+from .extensions import login_manager
+from .services import store
+
+bp = Blueprint("auth", __name__)
+
+
+class WebUser(UserMixin):
+    """A geogrid user as Flask-Login wants it."""
+
+    def __init__(self, user: User):
+        self.user = user
+        self.id = str(user.id)
+        self.username = user.username
+        self.display_name = user.display_name
+        self.role = user.role
+        self.grid_code = user.grid_code
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    try:
+        return WebUser(store().user(int(user_id)))
+    except (LookupError, ValueError):
+        return None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    if request.path.startswith("/api/"):
+        from .errors import json_error
+
+        return json_error(
+            401, "authentication required: log in, or send Authorization: Bearer <token>"
+        )
+    return redirect(
+        url_for("auth.login", next=request.full_path if request.query_string else request.path)
+    )
+
+
+def api_user() -> WebUser | None:
+    """The caller of an API request: a Bearer token's owner, else the session's user."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        user = store().user_for_token(header[7:].strip())
+        return WebUser(user) if user else None
+    return current_user if current_user.is_authenticated else None
+
+
+def roles_required(*roles: str):
+    """Pages: only these roles (others get 403; anonymous users go to the login page)."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired(), Length(max=100)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("maps.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = store().authenticate(form.username.data.strip(), form.password.data)
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+        else:
+            login_user(WebUser(user))
+            return redirect(_safe_next(request.args.get("next")))
+    status = 401 if request.method == "POST" else 200
+    return render_template("login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.before_app_request
+def remember_caller():
+    g.user = current_user if current_user.is_authenticated else None

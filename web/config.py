@@ -1,0 +1,92 @@
+"""Settings: defaults, then ``instance/config.py``, then ``GEOGRID_*`` environment variables,
+then the ``config`` mapping given to :func:`web.create_app` (tests)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Environment variables read at start-up and the setting each one fills.
+ENV = {
+    "GEOGRID_DATABASE_URL": "DATABASE_URL",
+    "GEOGRID_SECRET_KEY": "SECRET_KEY",
+    "GEOGRID_TIANDITU_KEY": "TIANDITU_KEY",
+    "GEOGRID_DISTRICT": "DISTRICT_CODE",
+    "GEOGRID_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "GEOGRID_PROXY_FIX": "PROXY_FIX",
+    "GEOGRID_MAX_LOCATE_POINTS": "MAX_LOCATE_POINTS",
+    "GEOGRID_LANGUAGE": "BABEL_DEFAULT_LOCALE",
+}
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: the SQLite file instance/geogrid.sqlite3
+    "TIANDITU_KEY": "",
+    "DISTRICT_CODE": None,  # None: the only district in the database
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "PROXY_FIX": 0,  # number of reverse proxies in front (X-Forwarded-* trusted from them)
+    "MAX_LOCATE_POINTS": 100_000,
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "LANGUAGES": {"zh": "中文", "en": "English"},
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+}
+
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _coerce(key: str, value: str):
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool):
+        try:
+            return _BOOL[value.strip().lower()]
+        except KeyError:
+            raise ValueError(f"{key}: expected a yes/no value, got {value!r}") from None
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+def load(app, overrides: dict | None) -> None:
+    """Fill ``app.config`` in order of precedence (later wins)."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for env, key in ENV.items():
+        if os.environ.get(env):
+            app.config[key] = _coerce(key, os.environ[env])
+    app.config.update(overrides or {})
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'geogrid.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+
+
+def instance_secret(instance: Path) -> str:
+    """A secret key kept in the instance folder, made once (shared by the workers of one machine;
+    set GEOGRID_SECRET_KEY when several machines serve the same site)."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic: the first worker's key wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,66 @@
+"""Interface language: Simplified Chinese by default, English on request (Flask-Babel).
+
+Message catalogues are ``web/translations/<lang>/LC_MESSAGES/messages.po`` (msgids in English);
+they are compiled to ``.mo`` files in the instance folder when the app starts, so no build step
+is needed. The choice is kept in a ``lang`` cookie for a year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import gettext
+
+ROLE_LABELS = {
+    "dispatcher": "Dispatcher",
+    "planner": "Planner",
+    "worker": "Grid worker",
+    "admin": "Administrator",
+}
+
+bp = Blueprint("i18n", __name__)
+
+SOURCE = Path(__file__).parent / "translations"
+
+
+def catalog_dir(app) -> str:
+    """Compile the ``.po`` catalogues into the instance folder (when newer) and return it."""
+    out = Path(app.instance_path) / "translations"
+    for po in SOURCE.glob("*/LC_MESSAGES/messages.po"):
+        mo = out / po.relative_to(SOURCE).with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            mo.parent.mkdir(parents=True, exist_ok=True)
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            tmp = mo.with_suffix(".mo.tmp")
+            with tmp.open("wb") as f:
+                write_mo(f, catalog)
+            tmp.replace(mo)
+    return str(out)
+
+
+def select_locale() -> str:
+    lang = request.cookies.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@bp.get("/lang/<code>")
+def switch(code: str):
+    """Switch the interface language and go back where the user was."""
+    target = request.args.get("next") or request.referrer or url_for("maps.index")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("maps.index")  # never redirect off-site
+    resp = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return resp
+
+
+def role_name(role: str) -> str:
+    """A role's name in the interface language."""
+    return gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role

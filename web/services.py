@@ -1,0 +1,31 @@
+"""The core service behind the app: one :class:`geogrid.service.Service` per process."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+
+from geogrid.db import Store
+from geogrid.service import Service
+
+_lock = threading.Lock()
+
+
+def service() -> Service:
+    """The app's Service (created on first use; the database must be initialised, which
+    ``geogrid serve`` and ``geogrid init-db`` do)."""
+    ext = current_app.extensions
+    svc = ext.get("geogrid.service")
+    if svc is None:
+        with _lock:
+            svc = ext.get("geogrid.service")
+            if svc is None:
+                store = Store(current_app.config["DATABASE_URL"])
+                svc = Service(store, current_app.config.get("DISTRICT_CODE"))
+                ext["geogrid.service"] = svc
+    return svc
+
+
+def store() -> Store:
+    return service().store
