@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: install run test lint format bench clean
 
@@ -12,12 +13,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Leaflet, its plugins and Swagger UI, pinned in package-lock.json, served by the app itself.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
-run: $(STAMP)
-	$(VENV)/bin/geogrid info
+install: $(STAMP) $(NODE_STAMP)
 
-test: $(STAMP)
+# The service on the embedded default: SQLite file in instance/ + the bundled sample district;
+# on a fresh database it creates demo accounts and prints their passwords once.
+run: install
+	$(VENV)/bin/geogrid serve --demo
+
+test: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2
@@ -26,8 +34,8 @@ lint: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: $(STAMP)
+bench: install
 	$(PY) bench/locate_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache *.egg-info
