@@ -43,10 +43,15 @@ def db_option(fn):
     )(fn)
 
 
-def open_store(url: str | None) -> Store:
-    """The store at ``url`` (default: :func:`geogrid.db.default_url`), schema up to date."""
+def open_store(url: str | None, *, upgrade: bool = True) -> Store:
+    """The store at ``url`` (default: :func:`geogrid.db.default_url`), schema up to date,
+    closed when the command ends."""
     store = Store(url)
-    store.upgrade()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(store.dispose)
+    if upgrade:
+        store.upgrade()
     return store
 
 
@@ -91,17 +96,14 @@ def init_db(db_url, data):
     """Create or upgrade the database schema and, if the database is empty, load a district
     (the bundled sample by default) as its first published version."""
     store = open_store(db_url)
-    try:
-        fresh = not store.districts()
-        svc = Service.bootstrap(store, data)
-        version, _ = svc.current()
-        what = "seeded with" if fresh else "already holds"
-        click.echo(
-            f"Database {shown_url(db_url)} {what} district {svc.district_code}: "
-            f"version {version.number} current ({version.grid_count} grids, {version.unit_count} units)"
-        )
-    finally:
-        store.dispose()
+    fresh = not store.districts()
+    svc = Service.bootstrap(store, data)
+    version, _ = svc.current()
+    what = "seeded with" if fresh else "already holds"
+    click.echo(
+        f"Database {shown_url(db_url)} {what} district {svc.district_code}: "
+        f"version {version.number} current ({version.grid_count} grids, {version.unit_count} units)"
+    )
 
 
 @click.command("versions")
@@ -153,7 +155,7 @@ def dump_cmd(path, db_url):
 @db_option
 def restore_cmd(path, db_url):
     """Load a dump made by `geogrid dump` into an empty database."""
-    counts = _restore(Store(db_url), path)
+    counts = _restore(open_store(db_url, upgrade=False), path)
     click.echo(
         f"Restored {path} into {shown_url(db_url)}: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
