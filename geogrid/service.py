@@ -27,10 +27,13 @@ from .db.store import Incident
 from .errors import NotFound
 from .locate import Located, Location, Locator
 from .model import District, default_data_dir
+from .search import Hit, SearchIndex
 
 CHECK_INTERVAL = 0.25
 #: Locators of past versions kept in memory for "as of" lookups.
 KEEP_VERSIONS = 4
+#: Guards building a search index (one at a time per process).
+_SEARCH_LOCK = threading.Lock()
 
 
 class Service:
@@ -122,6 +125,24 @@ class Service:
 
     def locate_many(self, xs, ys, crs: str = "wgs84") -> Located:
         return self.current()[1].locate_many(xs, ys, crs)
+
+    def search_index(self) -> SearchIndex:
+        """The search index of the current version, built on first use (about half a second for
+        the sample district) and kept until another version is published."""
+        version, loc = self.current()
+        cached = self.__dict__.get("_search")
+        if cached is not None and cached[0] == version.id:
+            return cached[1]
+        with _SEARCH_LOCK:
+            cached = self.__dict__.get("_search")
+            if cached is None or cached[0] != version.id:
+                cached = (version.id, SearchIndex.from_district(loc.district))
+                self.__dict__["_search"] = cached
+        return cached[1]
+
+    def search(self, query: str, limit: int = 10) -> list[Hit]:
+        """Units, grids, roads and addresses matching ``query`` (see :mod:`geogrid.search`)."""
+        return self.search_index().search(query, limit)
 
     def report_incident(
         self,
