@@ -12,6 +12,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -20,7 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 from geogrid.accounts import User
 
-from .extensions import login_manager
+from .extensions import csrf, login_manager
 from .services import store
 
 bp = Blueprint("auth", __name__)
@@ -63,13 +64,65 @@ def unauthorized():
     )
 
 
-def api_user() -> WebUser | None:
-    """The caller of an API request: a Bearer token's owner, else the session's user."""
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if the request has one."""
     header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        user = store().user_for_token(header[7:].strip())
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+def api_user() -> WebUser | None:
+    """The caller of an API request: a Bearer token's owner, else the session's user.
+
+    A request that sends a token is judged by the token alone (a wrong or revoked token is
+    rejected even when a session cookie is also present)."""
+    token = bearer_token()
+    if token is not None:
+        user = store().user_for_token(token) if token else None
         return WebUser(user) if user else None
     return current_user if current_user.is_authenticated else None
+
+
+#: Methods that change nothing and need no CSRF token.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_api_caller():
+    """Authenticate an API request (for ``Blueprint.before_request`` or :func:`api_login_required`).
+
+    Returns a 401 JSON response for an anonymous caller, else None with the caller in
+    ``g.api_user``. Token-authenticated requests need no CSRF token (another system cannot be
+    tricked into sending a token it does not have); session-authenticated ones that change
+    something must send the page's CSRF token in the ``X-CSRFToken`` header (400 otherwise).
+    The API blueprints are exempt from the global CSRF check so that this rule applies.
+    """
+    user = api_user()
+    if user is None:
+        from .errors import json_error
+
+        resp, status = json_error(
+            401, "authentication required: log in, or send Authorization: Bearer <token>"
+        )
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="geogrid"'
+        return resp, status
+    g.api_user = user
+    if request.method not in SAFE_METHODS and bearer_token() is None:
+        csrf.protect()
+    return None
+
+
+def api_login_required(view):
+    """API views: only authenticated callers (see :func:`check_api_caller`)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        denied = check_api_caller()
+        if denied is not None:
+            return denied
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def roles_required(*roles: str):
@@ -125,3 +178,9 @@ def logout():
 @bp.before_app_request
 def remember_caller():
     g.user = current_user if current_user.is_authenticated else None
+
+
+@bp.app_context_processor
+def page_globals():
+    """What every page template may use besides Flask's own: the interface language."""
+    return {"get_locale": get_locale}

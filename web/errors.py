@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from geogrid.errors import GeogridError, ValidationFailed
 
@@ -47,10 +47,19 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code is None:  # a routing redirect or a response carried by an exception
+            return exc.get_response()
         message = exc.description or exc.name
-        if exc.code == 413:
-            message = f"request body too large (limit {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB)"
-        return _respond(exc.code or 500, message)
+        if exc.code == 413 and message == RequestEntityTooLarge.description:
+            limit = app.config["MAX_CONTENT_LENGTH"] or 0
+            message = f"request body too large (limit {limit // (1024 * 1024)} MB)"
+        resp, status = _respond(exc.code, message)
+        if not isinstance(resp, Response):
+            resp = app.make_response(resp)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp, status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # a bug: log it, answer without internals
