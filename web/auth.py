@@ -148,9 +148,16 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
+    """A local path to go to after logging in; anything else (another site, ``//host``,
+    ``/\\host`` which browsers read as ``//host``, control characters) goes to the map."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and "\\" not in target
+            and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+        ):
             return target
     return url_for("maps.index")
 
