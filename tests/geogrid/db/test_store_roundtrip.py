@@ -76,7 +76,7 @@ def test_load_district_gives_back_exactly_what_was_stored(store):
     big = a.loc[a["code"] == d.units.loc[2, "code"]].iloc[0]
     assert (big["households"], big["residents"]) == (0, 2_000_000_000)
     assert validate(got).ok
-    # the geometries are stored as the given doubles, not re-encoded or rounded
+    # one row per grid of either level, plus the outline
     with store.engine.connect() as conn:
         n = conn.execute(
             sa.select(sa.func.count()).select_from(t.grids).where(t.grids.c.version_id == v.id)
