@@ -9,6 +9,10 @@ locator build in each app takes about a second). ``pg_site`` is the same on Post
 without a server, failing under CI=true, see ``tests/conftest.py``), and ``any_site`` runs a test
 on both backends.
 
+Test modules use the helpers through fixtures (``login``, ``try_login``, ``csrf_token``,
+``passwords``), never ``from conftest import``: several directories have a conftest.py, and which
+one such an import finds depends on the order pytest collected them.
+
 Session cookies are not marked Secure in these apps (the test client speaks plain HTTP); pass
 ``secure_cookies=None`` to ``make_site`` to keep the production default.
 """
@@ -21,14 +25,21 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from geogrid.accounts import ROLES as ACCOUNT_ROLES
 from geogrid.db import Store
 from geogrid.service import Service
 
-ROLES = ("dispatcher", "planner", "worker", "admin")
+ROLES = tuple(ACCOUNT_ROLES)  # dispatcher, planner, worker, admin
 PASSWORDS = {role: f"{role}-secret-pw" for role in ROLES}
 #: The grid of the worker account (a second-level grid of the sample district).
 WORKER_GRID = "320113005007007"
 SECRET_KEY = "tests-only-secret-key"
+
+# --doctest-modules makes pytest import every .py file under testpaths as a module, conftest.py
+# files included, under the name "conftest"; a conftest.py in a subfolder collected before this
+# file (tests/web/browser/) is then found in its place ("import file mismatch"). This file has no
+# doctests: do not collect it as a module (it is still loaded as the folder's conftest).
+collect_ignore = ["conftest.py"]
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _CSRF_INPUT = re.compile(
@@ -223,3 +234,16 @@ def login():
         return client
 
     return _login
+
+
+@pytest.fixture
+def try_login():
+    """``try_login(client, username, password=None, next_url=None)``: post the login form and
+    return the response (302 on success, 401 otherwise)."""
+    return do_login
+
+
+@pytest.fixture
+def passwords() -> dict[str, str]:
+    """The password of each role's user (the username is the role)."""
+    return dict(PASSWORDS)

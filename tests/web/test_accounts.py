@@ -7,10 +7,12 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORDS, ROLES, do_login, get_csrf_token
 from flask import url_for
 
+from geogrid.accounts import ROLES as ACCOUNT_ROLES
+
 # --------------------------------------------------------------------------- the access table
+ROLES = tuple(ACCOUNT_ROLES)  # one user per role in every test site, named like the role
 #: Endpoints anyone may use without logging in.
 PUBLIC = {"auth.login", "i18n.switch", "vendor.vendor", "static", "health.healthz",
           "api.openapi_json"}  # fmt: skip
@@ -115,9 +117,9 @@ def test_the_access_table_names_real_endpoints(acc_site):
         assert name in endpoints, name
 
 
-def test_every_route_for_anonymous_visitors(acc_site):
+def test_every_route_for_anonymous_visitors(acc_site, csrf_token):
     client = acc_site.client()
-    csrf = get_csrf_token(client)  # an anonymous session has a CSRF token too
+    csrf = csrf_token(client)  # an anonymous session has a CSRF token too
     checked = 0
     for rule, method, url in routes(acc_site.app):
         if (rule.endpoint, method) in SPECIAL:
@@ -137,9 +139,9 @@ def test_every_route_for_anonymous_visitors(acc_site):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_route_for_each_role(acc_site, login, role):
+def test_every_route_for_each_role(acc_site, login, role, csrf_token):
     client = login(acc_site.client(), role)
-    csrf = get_csrf_token(client, "/account/tokens")
+    csrf = csrf_token(client, "/account/tokens")
     for rule, method, url in routes(acc_site.app):
         if (rule.endpoint, method) in SPECIAL:
             continue
@@ -180,21 +182,21 @@ def test_pages_every_logged_in_user_sees(acc_site, login, role):
     assert client.get("/admin/users").status_code == (200 if role == "admin" else 403)
 
 
-def test_anonymous_pages_redirect_to_login_and_come_back(acc_site):
+def test_anonymous_pages_redirect_to_login_and_come_back(acc_site, try_login):
     client = acc_site.client()
     resp = client.get("/account/tokens?x=1")
     assert_login_redirect(resp, "tokens")
     nxt = resp.headers["Location"].split("next=", 1)[1]
-    resp = do_login(client, "planner", next_url=nxt)
+    resp = try_login(client, "planner", next_url=nxt)
     assert resp.status_code == 302 and resp.headers["Location"] == "/account/tokens?x=1"
 
 
 # --------------------------------------------------------------------------- login, logout
-def test_login_wrong_password_and_unknown_user(acc_site):
+def test_login_wrong_password_and_unknown_user(acc_site, try_login):
     client = acc_site.client()
     client.set_cookie("lang", "en")
     for user, pw in (("dispatcher", "wrong-password"), ("nobody", "whatever-123")):
-        resp = do_login(client, user, pw)
+        resp = try_login(client, user, pw)
         assert resp.status_code == 401
         assert "Wrong username or password." in resp.get_data(as_text=True)
     assert client.get("/").status_code == 302
@@ -205,22 +207,22 @@ def test_login_wrong_password_and_unknown_user(acc_site):
     ["//evil.example", "https://evil.example/x", "/\\evil.example", "\\\\evil.example",
      "javascript:alert(1)", "/%0d%0aSet-Cookie:x=1", "evil.example"],
 )  # fmt: skip
-def test_login_never_redirects_off_site(acc_site, target):
+def test_login_never_redirects_off_site(acc_site, target, try_login):
     from urllib.parse import quote
 
-    resp = do_login(acc_site.client(), "worker", next_url=quote(target, safe=""))
+    resp = try_login(acc_site.client(), "worker", next_url=quote(target, safe=""))
     assert resp.status_code == 302
     location = resp.headers["Location"]
     assert location == "/" or (location.startswith("/") and not location.startswith(("//", "/\\")))
     assert "evil" not in location or location.startswith("/%")
 
 
-def test_logout_needs_a_post_with_the_csrf_token(acc_site, login):
+def test_logout_needs_a_post_with_the_csrf_token(acc_site, login, csrf_token):
     client = login(acc_site.client(), "dispatcher")
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 400  # no CSRF token
     assert client.get("/").status_code == 200  # still logged in
-    token = get_csrf_token(client, "/account/tokens")
+    token = csrf_token(client, "/account/tokens")
     resp = client.post("/logout", data={"csrf_token": token})
     assert_login_redirect(resp, "logout")
     assert_login_redirect(client.get("/"), "after logout")
@@ -228,7 +230,7 @@ def test_logout_needs_a_post_with_the_csrf_token(acc_site, login):
 
 
 # --------------------------------------------------------------------------- disabled users
-def test_disabled_users_are_rejected_everywhere(acc_site, login):
+def test_disabled_users_are_rejected_everywhere(acc_site, login, try_login):
     store = acc_site.store
     store.create_user("to-disable", "disable-me-pw", "dispatcher", actor="tests")
     uid = acc_site.user_id("to-disable")
@@ -242,15 +244,15 @@ def test_disabled_users_are_rejected_everywhere(acc_site, login):
     assert_login_redirect(client.get("/"), "disabled session, page")
     assert_json_error(client.get("/api/v1/versions"), 401, "disabled session, API")
     assert_json_error(acc_site.client().get("/api/v1/versions", headers=bearer), 401, "token")
-    assert do_login(acc_site.client(), "to-disable", "disable-me-pw").status_code == 401
+    assert try_login(acc_site.client(), "to-disable", "disable-me-pw").status_code == 401
     store.set_active("to-disable", True, actor="tests")
     assert acc_site.client().get("/api/v1/versions", headers=bearer).status_code == 200
 
 
 # --------------------------------------------------------------------------- tokens
-def test_tokens_are_shown_once_work_and_can_be_revoked(acc_site, login):
+def test_tokens_are_shown_once_work_and_can_be_revoked(acc_site, login, csrf_token):
     client = login(acc_site.client(), "worker")
-    csrf = get_csrf_token(client, "/account/tokens")
+    csrf = csrf_token(client, "/account/tokens")
     resp = client.post("/account/tokens", data={"csrf_token": csrf, "name": "hotline 12345"})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
@@ -279,10 +281,10 @@ def test_tokens_are_shown_once_work_and_can_be_revoked(acc_site, login):
     assert acc_site.client().get("/api/v1/versions", headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200  # fmt: skip
 
 
-def test_a_token_needs_a_name(acc_site, login):
+def test_a_token_needs_a_name(acc_site, login, csrf_token):
     client = login(acc_site.client(), "planner")
     client.set_cookie("lang", "en")
-    csrf = get_csrf_token(client, "/account/tokens")
+    csrf = csrf_token(client, "/account/tokens")
     before = len(acc_site.store.tokens(acc_site.user_id("planner")))
     resp = client.post("/account/tokens", data={"csrf_token": csrf, "name": "  "})
     assert resp.status_code == 302
@@ -291,10 +293,10 @@ def test_a_token_needs_a_name(acc_site, login):
 
 
 # --------------------------------------------------------------------------- user management
-def test_admin_manages_users(acc_site, login):
+def test_admin_manages_users(acc_site, login, try_login, csrf_token):
     admin = login(acc_site.client(), "admin")
     admin.set_cookie("lang", "en")
-    csrf = get_csrf_token(admin, "/admin/users")
+    csrf = csrf_token(admin, "/admin/users")
     form = {
         "csrf_token": csrf,
         "username": "new-worker",
@@ -313,7 +315,7 @@ def test_admin_manages_users(acc_site, login):
         "320113005001001",
         "New Worker",
     )
-    assert do_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 302
+    assert try_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 302
     # mistakes are reported on the form
     assert admin.post("/admin/users", data=form).status_code == 409  # taken
     assert (
@@ -324,9 +326,9 @@ def test_admin_manages_users(acc_site, login):
     # disable, then enable
     resp = admin.post("/admin/users/new-worker/active", data={"csrf_token": csrf, "active": "0"})
     assert resp.status_code == 302
-    assert do_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 401
+    assert try_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 401
     admin.post("/admin/users/new-worker/active", data={"csrf_token": csrf, "active": "1"})
-    assert do_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 302
+    assert try_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 302
     # an admin cannot lock themselves out
     resp = admin.post("/admin/users/admin/active", data={"csrf_token": csrf, "active": "0"})
     assert resp.status_code == 302
@@ -340,9 +342,9 @@ def test_admin_manages_users(acc_site, login):
 
 
 @pytest.mark.parametrize("role", ["dispatcher", "planner", "worker"])
-def test_only_admins_manage_users(acc_site, login, role):
+def test_only_admins_manage_users(acc_site, login, role, csrf_token):
     client = login(acc_site.client(), role)
-    csrf = get_csrf_token(client, "/account/tokens")
+    csrf = csrf_token(client, "/account/tokens")
     form = {
         "csrf_token": csrf,
         "username": f"by-{role}",
@@ -357,10 +359,10 @@ def test_only_admins_manage_users(acc_site, login, role):
 
 
 # --------------------------------------------------------------------------- CSRF
-def test_forms_without_the_csrf_token_are_rejected(acc_site, login):
+def test_forms_without_the_csrf_token_are_rejected(acc_site, login, passwords):
     client = acc_site.client()
     client.set_cookie("lang", "en")
-    resp = client.post("/login", data={"username": "admin", "password": PASSWORDS["admin"]})
+    resp = client.post("/login", data={"username": "admin", "password": passwords["admin"]})
     assert resp.status_code == 400 and "CSRF" in resp.get_data(as_text=True)
     login(client, "admin")
     acc_site.store.set_active(THROWAWAY, True, actor="tests")
@@ -390,11 +392,11 @@ def test_forms_without_the_csrf_token_are_rejected(acc_site, login):
 
 
 # --------------------------------------------------------------------------- cookies, language
-def test_session_cookie_flags_with_the_default_settings(make_site):
+def test_session_cookie_flags_with_the_default_settings(make_site, try_login):
     site = make_site(secure_cookies=None)  # production defaults
     assert site.app.config["SESSION_COOKIE_SECURE"] is True
     client = site.client()
-    resp = do_login(client, "dispatcher")
+    resp = try_login(client, "dispatcher")
     assert resp.status_code == 302
     cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert cookies, resp.headers

@@ -14,7 +14,6 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 import shapely
-from conftest import get_csrf_token
 from shapely.geometry import shape
 
 from geogrid import crs as C
@@ -438,12 +437,12 @@ def test_bulk_100k_points_is_fast(site, sample, record_property):
     assert seconds < 30, f"100k points took {seconds:.1f} s"
 
 
-def test_session_posts_need_the_csrf_header_token_posts_do_not(site, login):
+def test_session_posts_need_the_csrf_header_token_posts_do_not(site, login, csrf_token):
     body = json.dumps({"type": "Point", "coordinates": list(POINT)})
     client = login(site.client(), "worker")
     resp = client.post("/api/v1/locate", data=body, content_type="application/json")
     assert "CSRF" in error_of(resp, 400)
-    token = get_csrf_token(client, "/account/tokens")
+    token = csrf_token(client, "/account/tokens")
     resp = client.post(
         "/api/v1/locate",
         data=body,

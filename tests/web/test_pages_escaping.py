@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from conftest import do_login, get_csrf_token
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 #: What must never appear in a page: the tag as markup (attribute values too: quotes escaped).
@@ -58,16 +57,16 @@ def assert_escaped(html: str, what: str) -> None:
         assert raw not in html, f"{what}: unescaped {raw!r}"
 
 
-def logged_in(site, username, password, lang):
+def logged_in(site, username, password, lang, try_login):
     client = site.client()
     client.set_cookie("lang", lang)
-    assert do_login(client, username, password).status_code == 302
+    assert try_login(client, username, password).status_code == 302
     return client
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_pages_escape_user_content(evil, lang):
-    admin = logged_in(evil, PAYLOAD, "payload-pw-123", lang)
+def test_pages_escape_user_content(evil, lang, csrf_token, try_login):
+    admin = logged_in(evil, PAYLOAD, "payload-pw-123", lang, try_login)
     pages = {}
     for path in ("/", "/account/tokens", "/admin/users", "/api/v1/docs", "/login"):
         resp = admin.get(path)
@@ -78,7 +77,7 @@ def test_pages_escape_user_content(evil, lang):
     assert ESCAPED in pages["/account/tokens"]  # the token's name, and the top bar
     assert ESCAPED in pages["/"] or "\\u003cimg" in pages["/"]  # names on the map
     # a token made with that name: the page that shows it once
-    csrf = get_csrf_token(admin, "/account/tokens")
+    csrf = csrf_token(admin, "/account/tokens")
     resp = admin.post("/account/tokens", data={"csrf_token": csrf, "name": PAYLOAD})
     pages["token created"] = resp.get_data(as_text=True)
     assert ESCAPED in pages["token created"]
@@ -108,7 +107,7 @@ def test_pages_escape_user_content(evil, lang):
     resp = admin.post(f"/admin/users/{q}/active", data={"active": "0"})  # no CSRF token
     assert resp.status_code == 400
     pages["csrf error"] = resp.get_data(as_text=True)
-    worker = logged_in(evil, "evil-worker", "payload-pw-456", lang)
+    worker = logged_in(evil, "evil-worker", "payload-pw-456", lang, try_login)
     resp = worker.get("/admin/users")
     assert resp.status_code == 403
     pages["403"] = resp.get_data(as_text=True)
@@ -124,7 +123,7 @@ def test_pages_escape_user_content(evil, lang):
         data={
             "username": PAYLOAD,
             "password": "wrong-password",
-            "csrf_token": get_csrf_token(anon),
+            "csrf_token": csrf_token(anon),
         },
     )
     assert resp.status_code == 401
