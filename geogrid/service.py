@@ -2,10 +2,12 @@
 
 One :class:`Service` per process and district. It answers from the current boundary version and
 the duty roster as they are in the database; when another process publishes a version or changes
-the roster, this one notices at its next request (it polls one small row at most every
-``check_interval`` seconds, 0.25 s by default) and switches without a restart. A locator is built
-once per version (about a second for the sample district) and shared by all threads; a roster
-change only swaps the people the answers carry.
+the roster, this one switches without a restart. It polls one small row (``store.state()``): with
+``watch=True`` (the web service) a background thread does it every ``check_interval`` seconds and
+builds the new version's locator ahead of any request, while requests keep being answered from
+the previous one; without it, the first request after ``check_interval`` checks. A locator is
+built once per version (under a second for the sample district) and shared by all threads; a
+roster change only swaps the people the answers carry.
 
 >>> from geogrid.db import Store
 >>> store = Store("sqlite://"); store.upgrade()
@@ -16,6 +18,7 @@ change only swaps the people the answers carry.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +31,8 @@ from .errors import NotFound
 from .locate import Located, Location, Locator
 from .model import District, default_data_dir
 from .search import Hit, SearchIndex
+
+log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 0.25
 #: Locators of past versions kept in memory for "as of" lookups.
@@ -45,6 +50,7 @@ class Service:
         district_code: str | None = None,
         *,
         check_interval: float = CHECK_INTERVAL,
+        watch: bool = False,
     ):
         self.store = store
         if district_code is None:
@@ -63,48 +69,88 @@ class Service:
         self._state: tuple[int | None, int] | None = None
         self._current: tuple[VersionInfo, Locator] | None = None
         self._by_version: OrderedDict[int, Locator] = OrderedDict()
+        self._watch = watch
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
 
     @classmethod
     def bootstrap(cls, store: Store, data_dir: str | Path | None = None, **kw) -> Service:
         """Upgrade the schema and, on an empty database, seed it with the district in
         ``data_dir`` (default: the bundled sample) as its first published version."""
         store.upgrade()
-        if not store.districts():
+        known = store.districts()
+        # also when a first import was interrupted (a draft, nothing published): seed again
+        if all(d["current_version_id"] is None for d in known):
             seed(store, District.load(data_dir or default_data_dir()))
         return cls(store, **kw)
 
     # ------------------------------------------------------------------ locators
-    def _geometry_locator(self, version_id: int) -> Locator:
-        loc = self._by_version.get(version_id)
-        if loc is None:
-            loc = Locator(self.store.load_district(version_id)).prepare()
-            self._by_version[version_id] = loc
-            while len(self._by_version) > KEEP_VERSIONS:
-                self._by_version.popitem(last=False)
-        else:
-            self._by_version.move_to_end(version_id)
-        return loc
-
     def current(self) -> tuple[VersionInfo, Locator]:
         """The current version and its locator, refreshed if the database changed."""
-        now = time.monotonic()
-        if self._current is not None and now - self._checked < self.check_interval:
-            return self._current
-        with self._lock:
-            if self._current is not None and time.monotonic() - self._checked < self.check_interval:
+        if self._current is not None:
+            if self._watch:
+                self._start_watcher()
                 return self._current
-            state = self.store.state(self.district_code)
-            if state != self._state or self._current is None:
-                vid = state[0]
-                if vid is None:
-                    raise NotFound(f"district {self.district_code} has no published version")
-                base = self._geometry_locator(vid)
-                # people as the roster has them now (the version's own attributes may be older)
-                loc = base.with_people(self.store.load_district(vid))
-                self._current = (self.store.version(vid), loc)
-                self._state = state
-            self._checked = time.monotonic()
+            if time.monotonic() - self._checked < self.check_interval:
+                return self._current
+        with self._lock:
+            if self._current is None or time.monotonic() - self._checked >= self.check_interval:
+                self._refresh()
             return self._current
+
+    def _refresh(self) -> None:
+        """Check the database's state; on a change, switch (call with the lock held)."""
+        state = self.store.state(self.district_code)
+        if state != self._state or self._current is None:
+            vid = state[0]
+            if vid is None:
+                raise NotFound(f"district {self.district_code} has no published version")
+            district = self.store.load_district(vid)  # with the roster as it is now
+            base = self._by_version.get(vid)
+            if base is None:
+                loc = self._remember(vid, Locator(district).prepare())
+            else:
+                loc = base.with_people(district)
+            self._current = (self.store.version(vid), loc)
+            self._state = state
+        self._checked = time.monotonic()
+
+    def _remember(self, version_id: int, locator: Locator) -> Locator:
+        self._by_version[version_id] = locator
+        self._by_version.move_to_end(version_id)
+        while len(self._by_version) > KEEP_VERSIONS:
+            self._by_version.popitem(last=False)
+        return locator
+
+    def _start_watcher(self) -> None:
+        if self._watcher is None or not self._watcher.is_alive():
+            with self._lock:
+                if self._watcher is None or not self._watcher.is_alive():
+                    self._stop.clear()
+                    self._watcher = threading.Thread(
+                        target=self._watch_loop, name="geogrid-watch", daemon=True
+                    )
+                    self._watcher.start()
+
+    def _watch_loop(self) -> None:
+        failures = 0
+        while not self._stop.wait(self.check_interval):
+            try:
+                with self._lock:
+                    self._refresh()
+                failures = 0
+            except Exception:  # the database away for a moment: keep serving, retry
+                failures += 1
+                if failures == 1:
+                    log.warning("cannot check the database for changes", exc_info=True)
+                if failures >= 600:  # a minute at 0.1 s: give up; requests check again
+                    return
+
+    def close(self) -> None:
+        """Stop the background watcher (if any)."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
 
     def locator_at(self, when: datetime) -> tuple[VersionInfo, Locator]:
         """The version current at ``when`` and a locator answering with who was on duty then."""
@@ -114,7 +160,11 @@ class Service:
                 f"district {self.district_code} had no published version at {when.isoformat()}"
             )
         with self._lock:
-            base = self._geometry_locator(v.id)
+            base = self._by_version.get(v.id)
+            if base is not None:
+                self._by_version.move_to_end(v.id)
+            else:
+                base = self._remember(v.id, Locator(self.store.load_district(v.id)).prepare())
         return v, base.with_people(self.store.load_district(v.id, people_at=when))
 
     # ------------------------------------------------------------------ answers

@@ -10,6 +10,8 @@ from geogrid.db import Store
 from geogrid.service import Service
 
 _lock = threading.Lock()
+#: How often (seconds) each process checks the database for a new version or roster change.
+WATCH_INTERVAL = 0.1
 
 
 def service() -> Service:
@@ -22,7 +24,7 @@ def service() -> Service:
             svc = ext.get("geogrid.service")
             if svc is None:
                 store = Store(current_app.config["DATABASE_URL"])
-                svc = Service(store, current_app.config.get("DISTRICT_CODE"))
+                svc = Service(store, current_app.config.get("DISTRICT_CODE"), watch=True, check_interval=WATCH_INTERVAL)
                 ext["geogrid.service"] = svc
     return svc
 

@@ -71,7 +71,10 @@ def dump(store: Store, path: str | Path) -> dict:
     tmp = path.with_name(path.name + ".tmp.gpkg")
     tmp.unlink(missing_ok=True)
     counts, other = {}, {}
-    with store.engine.connect() as conn, conn.begin():  # one consistent snapshot
+    # one consistent snapshot: on PostgreSQL every SELECT of a REPEATABLE READ transaction sees
+    # the same committed state (SQLite's transactions are snapshots already)
+    options = {"isolation_level": "REPEATABLE READ"} if store.dialect == "postgresql" else {}
+    with store.engine.connect().execution_options(**options) as conn, conn.begin():
         for table in t.TABLES:
             rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
             counts[table.name] = len(rows)
@@ -127,8 +130,12 @@ def restore(store: Store, path: str | Path) -> dict:
         raise DataError(f"{path}: unknown dump format {meta.get('format')!r}")
     store.upgrade()
     with store.engine.connect().execution_options(geogrid_write=True) as conn, conn.begin():
-        if conn.execute(sa.select(sa.func.count()).select_from(t.districts)).scalar():
-            raise Conflict("the target database is not empty: restore needs an empty database")
+        for table in t.TABLES:
+            if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar():
+                raise Conflict(
+                    f"the target database is not empty (table {table.name} has rows): "
+                    "restore needs an empty database"
+                )
         for table in t.TABLES:
             if table.name in _SPATIAL:
                 if table.name not in layers:

@@ -25,7 +25,7 @@ from ..errors import Conflict, InputError, NotFound, ValidationFailed
 from ..model import GRID1_COLUMNS, GRID2_COLUMNS, UNIT_COLUMNS, District, _frame
 from . import schema as t
 from .engine import make_engine, upgrade
-from .types import utcnow
+from .types import aware, utcnow
 
 #: Roles in the duty roster and the layer attributes that carry them.
 ROSTER_ROLES = {
@@ -283,21 +283,14 @@ class Store:
             if v.status != "draft":
                 raise Conflict(f"version {v.number} is already published")
             state = t.district_state.c
+            # lock the district's row: a concurrent publish waits here, then sees the new current
             current = conn.execute(
-                sa.select(state.current_version_id).where(state.district_code == v.district_code)
+                sa.select(state.current_version_id)
+                .where(state.district_code == v.district_code)
+                .with_for_update()
             ).scalar_one()
             if not force and current != v.base_id:
-                cur_no = conn.execute(
-                    sa.select(t.versions.c.number).where(t.versions.c.id == current)
-                ).scalar()
-                base_no = conn.execute(
-                    sa.select(t.versions.c.number).where(t.versions.c.id == v.base_id)
-                ).scalar()
-                raise Conflict(
-                    f"version {cur_no} was published after draft {v.number} was made from "
-                    f"{'version ' + str(base_no) if base_no else 'an empty district'}: "
-                    "rebase the draft, or publish with force to overwrite"
-                )
+                raise Conflict(self._stale(conn, v, current))
             cond = (
                 state.current_version_id.is_(None)
                 if current is None
@@ -313,10 +306,13 @@ class Store:
                 .where(t.versions.c.id == version_id, t.versions.c.status == "draft")
                 .values(status="published", published_at=now, published_by=actor)
             ).rowcount
-            if moved != 1 or done != 1:
-                raise Conflict(
-                    f"version {v.number} lost a race with another publish; nothing changed"
-                )
+            if moved != 1 or done != 1:  # only without row locks; kept as a last line of defence
+                current = conn.execute(
+                    sa.select(state.current_version_id).where(
+                        state.district_code == v.district_code
+                    )
+                ).scalar_one()
+                raise Conflict(self._stale(conn, v, current))
             conn.execute(
                 t.activations.insert().values(
                     district_code=v.district_code,
@@ -335,6 +331,18 @@ class Store:
                 {"number": v.number, "replaced": current, "forced": force},
             )
         return self.version(version_id)
+
+    @staticmethod
+    def _stale(conn, v, current) -> str:
+        """Why a draft cannot be published: another version became current after its base."""
+        number = sa.select(t.versions.c.number)
+        cur_no = conn.execute(number.where(t.versions.c.id == current)).scalar()
+        base_no = conn.execute(number.where(t.versions.c.id == v.base_id)).scalar()
+        return (
+            f"version {cur_no} was published after draft {v.number} was made from "
+            f"{'version ' + str(base_no) if base_no else 'an empty district'}: "
+            "rebase the draft, or publish with force to overwrite"
+        )
 
     def _version_info(self, conn, rows) -> list[VersionInfo]:
         current = {
@@ -385,6 +393,7 @@ class Store:
 
     def version_at(self, district_code: str, when: datetime) -> VersionInfo | None:
         """The version that was current at ``when`` (None before the first publish)."""
+        aware(when, "when")
         with self._read() as conn:
             vid = conn.execute(
                 sa.select(t.activations.c.version_id)
@@ -412,6 +421,7 @@ class Store:
     def load_district(self, version_id: int, *, people_at: datetime | None = None) -> District:
         """The boundary data of a version as a :class:`District`, with the people on duty at
         ``people_at`` (default: now) taken from the roster."""
+        aware(people_at, "people_at")
         with self._read() as conn:
             v = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
             if v is None:
@@ -486,17 +496,19 @@ class Store:
     def _assign(
         self, conn, district_code, grid_code, role, name, phone, title, when, actor
     ) -> None:
+        """Duties of one grid and role never overlap: the duty covering ``when`` ends then (one
+        starting exactly then is replaced), and the new one runs until the next scheduled duty."""
         d = t.duties.c
+        same = (d.district_code == district_code, d.grid_code == grid_code, d.role == role)
+        conn.execute(t.duties.delete().where(*same, d.valid_from == when))
         conn.execute(
             t.duties.update()
-            .where(
-                d.district_code == district_code,
-                d.grid_code == grid_code,
-                d.role == role,
-                d.valid_to.is_(None),
-            )
+            .where(*same, d.valid_from < when, sa.or_(d.valid_to.is_(None), d.valid_to > when))
             .values(valid_to=when)
         )
+        until = conn.execute(
+            sa.select(sa.func.min(d.valid_from)).where(*same, d.valid_from > when)
+        ).scalar()
         if name:
             pid = self._person(conn, ROSTER_ROLES[role]["kind"], name, phone, title)
             conn.execute(
@@ -506,7 +518,7 @@ class Store:
                     role=role,
                     person_id=pid,
                     valid_from=when,
-                    valid_to=None,
+                    valid_to=until,
                     created_by=actor,
                 )
             )
@@ -535,7 +547,7 @@ class Store:
         previous holder's duty ends then. ``name=None`` leaves the post vacant."""
         if role not in ROSTER_ROLES:
             raise InputError(f"unknown role {role!r} (roles: {', '.join(ROSTER_ROLES)})")
-        when = valid_from or utcnow()
+        when = aware(valid_from, "valid_from") or utcnow()
         with self._write() as conn:
             current = conn.execute(
                 sa.select(t.district_state.c.current_version_id).where(
@@ -588,6 +600,7 @@ class Store:
         self, district_code: str, when: datetime | None = None
     ) -> dict[str, dict[str, Duty]]:
         """Who was on duty at ``when`` (default now): grid code → role → :class:`Duty`."""
+        aware(when, "when")
         with self._read() as conn:
             return self._duties_at(conn, district_code, when or utcnow())
 
@@ -875,12 +888,19 @@ class Store:
         return self.incident(iid)
 
     def transition_incident(
-        self, incident_id: int, to_state: str, *, actor: str, note: str = ""
+        self,
+        incident_id: int,
+        to_state: str,
+        *,
+        actor: str,
+        note: str = "",
+        expected_state: str | None = None,
     ) -> Incident:
         """Move an incident to another state and log it, in one transaction.
 
         :class:`InputError` for a move the workflow does not allow; :class:`Conflict` if someone
-        else moved it first."""
+        else moved it first: when it is no longer in ``expected_state`` (the state the caller
+        saw), or already in ``to_state``."""
         now = utcnow()
         with self._write() as conn:
             state = conn.execute(
@@ -888,6 +908,10 @@ class Store:
             ).scalar()
             if state is None:
                 raise NotFound(f"no incident {incident_id}")
+            if (expected_state is not None and state != expected_state) or state == to_state:
+                raise Conflict(
+                    f"incident {incident_id} is already {state!r}: someone changed it first"
+                )
             incidents.check_transition(state, to_state)
             values = {"state": to_state, "updated_at": now}
             if to_state == incidents.CLOSED:

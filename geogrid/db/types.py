@@ -15,6 +15,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from ..errors import InputError
+
 SRID = 4326
 
 
@@ -108,9 +110,17 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def aware(when: datetime | None, what: str = "time") -> datetime | None:
+    """``when`` unchanged if it carries a time zone; :class:`InputError` if it does not (a
+    naive time is ambiguous: UTC? Beijing time?)."""
+    if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
+        raise InputError(f"{what} must be a datetime with a time zone, got {when!r}")
+    return when
+
+
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
 
 
-__all__ = ["SRID", "Geometry", "UTCDateTime", "utcnow"]
+__all__ = ["SRID", "Geometry", "UTCDateTime", "aware", "utcnow"]

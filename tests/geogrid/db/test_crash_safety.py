@@ -271,13 +271,6 @@ def test_kill_during_first_import(store, db_url, helper):
     assert_whole(store, store.current_version(DISTRICT))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Service.bootstrap seeds only when there is no district: killed between seed()'s "
-    "create_version and publish, it leaves a district with a draft and no published version, "
-    "and every later bootstrap starts a service that cannot answer (NotFound)",
-    raises=AssertionError,
-)
 def test_kill_during_first_publish_then_bootstrap_recovers(store, db_url, helper):
     Job(helper, db_url, "bootstrap", {"sql": "INSERT INTO duties", "nth": 5}).kill_when_paused()
     assert store.state(DISTRICT) == (None, 0)  # the publish left nothing behind

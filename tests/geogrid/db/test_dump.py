@@ -143,12 +143,6 @@ def test_restore_needs_an_empty_database(seeded, tmp_path):
     assert snapshot(store) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="geogrid.db.dump.restore checks only the districts table for emptiness: a database "
-    "holding users (e.g. the first admin) fails with sqlalchemy IntegrityError, not Conflict",
-    raises=sa.exc.IntegrityError,
-)
 def test_restore_refuses_a_database_with_users_only(store, tmp_path):
     store.create_user("admin", "long-enough-pw", "admin")
     src = Store(f"sqlite:///{tmp_path / 'src.sqlite3'}")
@@ -220,15 +214,6 @@ def test_dump_is_one_snapshot_while_another_process_publishes(seeded, db_url, tm
     assert after != before
     copy = Store(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
     try:
-        if "postgis" in request.node.callspec.id:
-            request.applymarker(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="geogrid.db.dump.dump reads the tables in one READ COMMITTED "
-                    "transaction on PostgreSQL: each SELECT sees a new snapshot, so a publish "
-                    "committed meanwhile is half in the dump (current version still a draft)",
-                )
-            )
         restore(copy, tmp_path / "d.gpkg")
         got = snapshot(copy)
         assert got in (before, after), "the dump holds a state that never existed"

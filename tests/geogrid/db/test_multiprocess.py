@@ -45,7 +45,8 @@ SERVER = textwrap.dedent(
 
 
     geogrid.service.Locator = Counting
-    svc = geogrid.service.Service(Store(sys.argv[1]))  # the default check interval
+    # as the web service runs it: a watcher thread checks every 0.1 s and builds ahead of requests
+    svc = geogrid.service.Service(Store(sys.argv[1]), watch=True, check_interval=0.1)
     requests = 0
     for line in sys.stdin:
         x, y = map(float, line.split())
@@ -136,12 +137,9 @@ def test_publish_and_roster_change_reach_every_process(seeded, servers, request)
     committed = commits[0]  # the write; reads after it commit too
     seen = until(servers, *POINT, lambda a: a["version"] == 2)
     publish_lags = [when - committed for when, _ in seen]
-    # each noticed promptly: it began the request that switched within the check interval
-    # (plus scheduling slack) of the commit; that request then waited for the new locator
-    for lag, (_, a) in zip(publish_lags, seen, strict=True):
-        assert lag - a["wall"] <= a["check_interval"] + 0.25, (lag, a)
-    # the worst case for a request is to arrive just before the check interval ends
-    worst = [a["check_interval"] + a["cpu"] for _, a in seen]
+    # requests never waited for the switch: the watcher built the new locator in the background
+    for _, a in seen:
+        assert a["wall"] < 0.1, a
     for _, a in ask_all(servers, *POINT):
         assert (a["version"], a["code"], a["worker"]) == (2, other, "新网格员")
 
@@ -170,11 +168,10 @@ def test_publish_and_roster_change_reach_every_process(seeded, servers, request)
     request.applymarker(
         pytest.mark.xfail(
             strict=False,
-            reason="Service.current builds the new version's locator inside the first request "
-            "after it notices the publish: ~0.85 s of CPU (Locator.prepare 0.6 s, two "
-            "load_district); with the 0.25 s check interval the worst case is over 1 s, and "
-            "two processes switched 0.8-2.9 s after the commit here",
+            reason="the watcher notices a publish within 0.1 s, but building the new version's "
+            "locator takes ~0.75 s of CPU (Locator.prepare ~0.55 s): on an idle 2-core machine "
+            "the switch lands at ~0.8-0.9 s, with other processes competing for the cores it "
+            "can exceed 1 s",
         )
     )
     assert max(publish_lags) <= DEADLINE_S, f"switched {publish_lags} s after the commit"
-    assert max(worst) <= DEADLINE_S, f"worst case {worst} s (check interval + CPU of the switch)"

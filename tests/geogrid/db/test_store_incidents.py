@@ -114,7 +114,7 @@ def test_workflow_with_event_log(module_service):
         ([], wf.CLOSED),  # reported → closed skips the work
         ([], wf.RESOLVED),
         ([wf.CANCELLED], wf.DISPATCHED),  # cancelled is final
-        ([wf.DISPATCHED], wf.DISPATCHED),
+        ([wf.DISPATCHED], wf.DISPATCHED),  # already there: someone did it first → Conflict
         ([], "archived"),  # no such state
     ],
 )
@@ -124,7 +124,7 @@ def test_forbidden_transition_writes_nothing(module_service, path, target):
     for s in path:
         inc = store.transition_incident(inc.id, s, actor="disp")
     events = table_rows(store, t.incident_events)
-    with pytest.raises(InputError):
+    with pytest.raises(Conflict if path and path[-1] == target else InputError):
         store.transition_incident(inc.id, target, actor="disp", note="不该写入")
     assert store.incident(inc.id) == inc
     assert table_rows(store, t.incident_events) == events
@@ -184,12 +184,4 @@ def test_concurrent_transitions_exactly_one_wins(module_service, module_url, req
         (wins[0], "dispatched"),
     ]
     [loser] = [v for v in results.values() if isinstance(v, Exception)]
-    if request.node.callspec.params["module_url"] == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Store.transition_incident: the second of two concurrent identical moves "
-                "gets InputError ('cannot go from dispatched to dispatched'), not Conflict",
-            )
-        )
     assert isinstance(loser, Conflict), repr(loser)

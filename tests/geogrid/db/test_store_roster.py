@@ -150,11 +150,6 @@ def test_publish_syncs_changed_people_only(seeded):
     assert grid_value(store.load_district(v1.id), other, "worker") == "新网格员"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store._assign ends only the duty with valid_to IS NULL: after a duty scheduled for "
-    "later, an assignment from now leaves the present holder on duty too (overlapping duties)",
-)
 def test_duties_never_overlap_after_a_scheduled_change(seeded):
     store, v1 = seeded
     now = utcnow()

@@ -223,14 +223,6 @@ def test_concurrent_publishes_exactly_one_wins(seeded, db_url, request):
     assert len(table_rows(store, t.activations)) == 2
     publishes = [r for r in store.audit_log(entity="version") if r["action"] == "publish"]
     assert [r["entity_key"] for r in publishes] == [str(info.id), str(v1.id)]
-    if "postgis" in request.node.callspec.id:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Store.publish: the loser of a true race gets 'lost a race with another "
-                "publish' without the number of the version that was published",
-            )
-        )
     assert f"version {info.number} was published" in str(exc), str(exc)
 
 
@@ -268,14 +260,6 @@ def test_invalid_first_district_leaves_the_database_empty(store):
     assert counts(store) == empty
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sa.exc.StatementError,
-    reason="Store.version_at / duties_at (and assign, Service.locate(at=)) given a naive "
-    "datetime: UTCDateTime raises "
-    "ValueError inside SQLAlchemy, which wraps it as sqlalchemy.exc.StatementError (not a "
-    "geogrid error, so the web/CLI layers show a 500/traceback)",
-)
 def test_naive_times_are_refused_as_input_errors(store):
     naive = datetime(2026, 1, 1, 8, 0)
     with pytest.raises(InputError):
