@@ -70,10 +70,10 @@ PARAMETERS = {
     "at": {
         "name": "at",
         "in": "query",
-        "description": "Answer as of this time (ISO 8601; without an offset it is Beijing time): "
-        "the boundary version then current and the people then on duty",
+        "description": "Answer as of this time, ISO 8601 such as 2026-05-01T08:30 (Beijing "
+        "time without an offset) or 2026-05-01T00:30Z: the boundary version then current and "
+        "the people then on duty",
         "schema": {"type": "string"},
-        "example": "2026-05-01T08:30",
     },
     "version": {
         "name": "version",
@@ -212,8 +212,9 @@ SCHEMAS: dict[str, dict] = {
             "grid2": _nullable("Grid"),
             "grid1": _nullable("Grid"),
             "distance_m": {
-                "type": "number",
-                "description": "To the nearest grid boundary (inside) or nearest grid (outside)",
+                "type": ["number", "null"],
+                "description": "To the nearest grid boundary (inside) or nearest grid (outside); "
+                "null for a point too far away to measure in the local projection (EPSG:4549)",
             },
             "needs_confirmation": {"type": "boolean"},
             "candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}},

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -97,9 +98,23 @@ class Site:
     def user_id(self, username: str) -> int:
         return next(u.id for u in self.store.users() if u.username == username)
 
+    def wait_for(self, check, timeout: float = 20.0, what: str = "the change"):
+        """Call ``check()`` until it returns something true (the app's Service notices changes
+        made straight in the database after a moment, like those of another process)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app did not see {what} within {timeout} s")
+            time.sleep(0.05)
+
     def close(self) -> None:
         svc = self.app.extensions.get("geogrid.service")
         if svc is not None:
+            if hasattr(svc, "close"):
+                svc.close()
             svc.store.dispose()
 
 

@@ -138,6 +138,22 @@ def test_locate_outside_and_near_a_boundary(site, sample):
     assert max(a, b) in {c["code"] for c in ans["candidates"]}
 
 
+def test_locate_a_point_too_far_away_to_measure(site):
+    """EPSG:4549, where distances are measured, has no coordinates for 30 E, 0 N."""
+    a = get(site, "/api/v1/locate?lon=30&lat=0").get_json()
+    assert a["match"] == "outside" and a["grid2"] is None
+    assert a["distance_m"] is None and a["nearest"] is None and a["units"] == []
+    assert a["needs_confirmation"] is False
+    body = json.dumps({"type": "MultiPoint", "coordinates": [[30, 0], [-60, 0], list(POINT)]})
+    props = [
+        f["properties"]
+        for f in post(site, "/api/v1/locate", body, "application/json").get_json()["features"]
+    ]
+    assert [p["match"] for p in props] == ["outside", "outside", "interior"]
+    assert props[0]["distance_m"] is None and props[0]["error"] is None
+    assert props[1]["distance_m"] > 10_000_000  # the other side of the globe: still measured
+
+
 def test_locate_as_of_a_time(site):
     now = get(site, "/api/v1/locate?lon=118.93&lat=32.11&at=2999-01-01T00:00:00Z").get_json()
     assert now["version"] == 1 and now["grid2"]["code"] == POINT_GRID
@@ -558,8 +574,14 @@ def test_grids_carry_the_current_roster_and_old_versions_stay_readable(make_site
     svc = site.service
     before = get(site, f"/api/v1/grids/{POINT_GRID}").get_json()["properties"]["worker"]
     site.store.assign(svc.district_code, POINT_GRID, "worker", "新网格员", "13900000000", actor="t")
-    svc.check_interval = 0
-    after = get(site, f"/api/v1/grids/{POINT_GRID}").get_json()["properties"]
+
+    def grid_if(check):
+        feature = get(site, f"/api/v1/grids/{POINT_GRID}").get_json()
+        return feature if check(feature) else None
+
+    after = site.wait_for(
+        lambda: grid_if(lambda f: f["properties"]["worker"] == "新网格员"), what="the roster"
+    )["properties"]
     assert before != "新网格员"
     assert after["worker"] == "新网格员" and after["worker_phone"] == "13900000000"
     a = get(site, f"/api/v1/locate?lon={POINT[0]}&lat={POINT[1]}").get_json()
@@ -569,7 +591,7 @@ def test_grids_carry_the_current_roster_and_old_versions_stay_readable(make_site
     d.grids2.loc[d.grids2["code"] == POINT_GRID, "name"] = "改名的网格"
     v2 = site.store.create_version(d, actor="t", note="rename")
     site.store.publish(v2.id, actor="t")
-    cur = get(site, f"/api/v1/grids/{POINT_GRID}").get_json()
+    cur = site.wait_for(lambda: grid_if(lambda f: f["version"] == 2), what="version 2")
     assert cur["version"] == 2 and cur["properties"]["name"] == "改名的网格"
     old = get(site, f"/api/v1/grids/{POINT_GRID}?version=1").get_json()
     assert old["version"] == 1 and old["properties"]["name"] == sample.grid2(POINT_GRID)["name"]
@@ -792,6 +814,7 @@ _VALUES = st.one_of(
             "EPSG:3857",
             "EPSG:4978",
             "2026-01-01",
+            "30",
             "1",
             "2",
             "0",
@@ -883,7 +906,7 @@ _GEOJSON = st.one_of(
         ),
     ),
     ctype=st.sampled_from(["application/json", "application/geo+json", "text/csv", "text/plain", ""]),
-    crs=st.one_of(st.none(), st.sampled_from(["gcj02", "EPSG:4549", "EPSG:3857", "mars", ""])),
+    crs=st.one_of(st.none(), st.sampled_from(["gcj02", "bd09", "EPSG:4549", "EPSG:3857", "mars", ""])),
 )  # fmt: skip
 def test_fuzz_bulk_bodies(site, body, ctype, crs):
     headers = {**site.headers("dispatcher"), "Content-Type": ctype}

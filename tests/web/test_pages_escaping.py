@@ -38,7 +38,10 @@ def evil(make_site):
     store.publish(v2.id, actor=PAYLOAD)
     store.assign(svc.district_code, GRID2, "worker", PAYLOAD, PAYLOAD, actor=PAYLOAD)
     store.assign(svc.district_code, GRID1, "leader", PAYLOAD, "1", PAYLOAD, actor=PAYLOAD)
-    svc.check_interval = 0
+    site.wait_for(
+        lambda: site.service.current()[1].locate(118.93, 32.11).grid1.people["leader"] == PAYLOAD,
+        what="version 2 and its roster",
+    )
     store.create_user(PAYLOAD, "payload-pw-123", "admin", display_name=PAYLOAD, actor="tests")
     store.create_user(
         "evil-worker",
