@@ -35,7 +35,13 @@ def xss_district() -> District:
 def xss_site(make_site):
     site = make_site("sqlite")
     seed(site.store, xss_district(), actor="tests")
+    wait_for_version(site, 2)
     return site
+
+
+def wait_for_version(site, number: int) -> None:
+    """Until the app's service answers from version ``number`` (it watches the database)."""
+    site.wait_for(lambda: site.service.current()[0].number == number, what=f"version {number}")
 
 
 class _Assets(HTMLParser):
@@ -211,14 +217,12 @@ def test_map_parts_are_cached_per_version(xss_site, login):
     assert config_of(first)["names"] == config_of(again)["names"]  # same rendering, cached
     assert config_of(first)["version"] == 2
     seed(xss_site.store, District.load(default_data_dir()), actor="tests")
-    import time
-
-    time.sleep(0.3)  # the service polls the database every 0.25 s
+    wait_for_version(xss_site, 3)
     _, third = page(xss_site, login)
     assert config_of(third)["version"] == 3
     assert config_of(third)["names"] != config_of(first)["names"]
     seed(xss_site.store, xss_district(), actor="tests")  # back to the XSS names
-    time.sleep(0.3)
+    wait_for_version(xss_site, 4)
 
 
 # ---------------------------------------------------------------------------- escaping

@@ -144,7 +144,9 @@
     try {
       const data = await loadGrids(crs);
       const unitData = await loadUnits(crs);
+      const from = displayCrs;
       displayCrs = crs;
+      keepPlaceInView(from, crs);
       refill(grid2, data.grid2);
       refill(grid1, data.grid1);
       refill(outline, data.outline);
@@ -156,6 +158,23 @@
     } catch (err) {
       showStatus(err.message, true);
     }
+  }
+
+  function keepPlaceInView(from, to) {
+    // The overlays move by the GCJ-02 offset (about 500 m here): move the view with them, so the
+    // place the dispatcher was looking at stays put. The offset is taken from the nearest label
+    // point, which the page has in both systems (it varies by well under a metre in a district).
+    const a = cfg.labels.grid1[from];
+    const b = cfg.labels.grid1[to];
+    const c = map.getCenter();
+    let best = -1;
+    let bestD = Infinity;
+    a.forEach((p, i) => {
+      const d = (p[0] - c.lat) * (p[0] - c.lat) + (p[1] - c.lng) * (p[1] - c.lng);
+      if (isFinite(d) && d < bestD) { bestD = d; best = i; }
+    });
+    if (best < 0) return;
+    map.setView([c.lat + b[best][0] - a[best][0], c.lng + b[best][1] - a[best][1]], map.getZoom(), { animate: false });
   }
 
   map.on("baselayerchange", (e) => {
@@ -214,6 +233,10 @@
   }
 
   // ------------------------------------------------------------------ first-level grid labels
+  // labels above the unit clusters (community names orient the dispatcher); never clickable
+  map.createPane("gg-labels");
+  map.getPane("gg-labels").style.zIndex = 640;
+  map.getPane("gg-labels").style.pointerEvents = "none";
   const labelLayer = L.layerGroup();
   function placeLabels() {
     labelLayer.clearLayers();
@@ -224,6 +247,7 @@
       const span = el("span", null, name);
       labelLayer.addLayer(L.marker([lat, lon], {
         icon: L.divIcon({ className: "grid1-label", html: span, iconSize: null }),
+        pane: "gg-labels",
         interactive: false,
         keyboard: false,
       }));
@@ -337,7 +361,7 @@
           li.appendChild(el("span", "mono", c.code));
           li.appendChild(document.createTextNode(" "));
           li.appendChild(el("strong", null, c.name));
-          li.appendChild(el("span", "muted", " · " + fmt(S.distance, { m: c.distance_m.toFixed(1) })));
+          li.appendChild(el("span", "muted", " · " + metres(c.distance_m)));
           ul.appendChild(li);
         });
         box.appendChild(ul);
@@ -542,14 +566,15 @@
     box.appendChild(list);
     box.appendChild(legendCount);
     title.addEventListener("click", () => {
-      const open = box.classList.toggle("collapsed");
-      title.setAttribute("aria-expanded", open ? "false" : "true");
+      const folded = box.classList.toggle("collapsed");
+      title.setAttribute("aria-expanded", folded ? "false" : "true");
     });
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
     return box;
   };
   legend.addTo(map);
+  if (map.getSize().y < 760) legend.getContainer().querySelector(".legend-title").click(); // small screens: folded
   if (!map.hasLayer(units)) legend.getContainer().hidden = true;
   units.on("add", () => { legend.getContainer().hidden = false; });
   units.on("remove", () => { legend.getContainer().hidden = true; });

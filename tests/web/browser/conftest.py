@@ -44,6 +44,7 @@ def live(make_site):
     store = site.store
     district = browser_district()
     seed(store, district, actor="tests")
+    site.wait_for(lambda: site.service.current()[0].number == 2, what="the HTML-named version")
     store.create_user(USERNAME, PASSWORD, "dispatcher", display_name="调度测试", actor="tests")
     server = make_server("127.0.0.1", 0, site.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)

@@ -136,7 +136,10 @@ def test_click_near_a_boundary_asks_to_confirm(page, live):
     )  # a few metres inside
     ans = live.site.service.locate(inside.x, inside.y)
     assert ans.needs_confirmation
-    page.evaluate("([lat, lon]) => geogridMap.setView([lat, lon], 18)", [inside.y, inside.x])
+    page.evaluate(
+        "([lat, lon]) => { geogridMap.setView([lat, lon], 18, {animate: false}); }",
+        [inside.y, inside.x],
+    )
     page.mouse.click(*pixel(page, inside.y, inside.x))
     wait_for_grid(page, ans.grid2.code)
     warn = page.locator("#result .alert.warn")
@@ -306,7 +309,7 @@ def test_html_in_data_stays_text(page_watch, live):
     # the unit's tooltip (at zoom 18 the units are not clustered)
     unit = live.district.units.set_index("code").loc[XSS_UNIT_CODE]
     page.evaluate(
-        "([lat, lon]) => geogridMap.setView([lat, lon], 18, {animate: false})",
+        "([lat, lon]) => { geogridMap.setView([lat, lon], 18, {animate: false}); }",
         [unit.geometry.y, unit.geometry.x],
     )
     page.wait_for_timeout(300)
@@ -319,7 +322,7 @@ def test_html_in_data_stays_text(page_watch, live):
     grid = live.district.grid2(XSS_GRID_CODE).geometry
     p = grid.representative_point()
     page.evaluate(
-        "([lat, lon]) => geogridMap.setView([lat, lon], 16, {animate: false})", [p.y, p.x]
+        "([lat, lon]) => { geogridMap.setView([lat, lon], 16, {animate: false}); }", [p.y, p.x]
     )
     page.wait_for_timeout(300)
     x, y = pixel(page, p.y, p.x)
