@@ -574,7 +574,14 @@
     return box;
   };
   legend.addTo(map);
-  if (map.getSize().y < 760) legend.getContainer().querySelector(".legend-title").click(); // small screens: folded
+  // small screens: the legend folded, the layer control as an icon that opens on hover
+  if (map.getSize().y < 760) legend.getContainer().querySelector(".legend-title").click();
+  if (map.getSize().x < 1100 || map.getSize().y < 760) {
+    const control = layers.control;
+    control.remove();
+    control.options.collapsed = true;
+    control.addTo(map);
+  }
   if (!map.hasLayer(units)) legend.getContainer().hidden = true;
   units.on("add", () => { legend.getContainer().hidden = false; });
   units.on("remove", () => { legend.getContainer().hidden = true; });
