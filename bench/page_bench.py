@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("GEOGRID_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 USER, PASSWORD = "bench-dispatcher", "bench-secret-password"
 THROTTLE = {"latency": 40, "downloadThroughput": 10e6 / 8, "uploadThroughput": 5e6 / 8}

@@ -4,13 +4,15 @@ the HTML-named unit and grid, the district the live app serves, and logging in."
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 
 import pandas as pd
 
 from geogrid.model import District, default_data_dir
 
-CHROMIUM = "/usr/bin/chromium"
+#: Debian's Chromium (another path with GEOGRID_CHROMIUM); playwright never downloads a browser.
+CHROMIUM = os.environ.get("GEOGRID_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 USERNAME, PASSWORD = "diaodu", "map-tests-secret-pw"

@@ -11,8 +11,8 @@ accepts Secure cookies from http://127.0.0.1.
 Every page blocks requests to any other host and the test fails if one was attempted (no CDN; no
 tiles are needed for the grids to draw), or if a JavaScript error or a dialog occurred.
 
-Without Chromium or playwright the tests are skipped with the reason, except under ``CI=true``,
-where they fail.
+Without Chromium (``/usr/bin/chromium``, or the path in ``GEOGRID_CHROMIUM``) or playwright the
+tests are skipped with the reason, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ def live(make_site):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+        _unavailable(
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium, "
+            "or set GEOGRID_CHROMIUM to its path)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - part of the test extra
