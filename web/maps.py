@@ -95,17 +95,15 @@ def _strings() -> dict:
     """Every text map.js shows, in the interface language."""
     return {
         "locating": _("Locating…"),
+        "switching": _("Loading the layers for this base map…"),
         "locate_failed": _("Could not locate this point"),
         "network_error": _("The server could not be reached. Try again."),
         "grid2": _("Second-level grid"),
         "grid1": _("First-level grid (community)"),
-        "code": _("Code"),
-        "name": _("Name"),
         "kind": _("Type"),
         "worker": _("Grid worker"),
         "leader": _("Leader"),
         "office": _("Service office"),
-        "phone": _("Phone"),
         "nearest_units": _("Nearest units"),
         "no_units": _("No units nearby."),
         "confirm_title": _("Near a grid boundary: please confirm"),
@@ -132,7 +130,6 @@ def _strings() -> dict:
         "coord_range": _("Longitude must be between -180 and 180, latitude between -90 and 90."),
         "search_none": _("Nothing found."),
         "search_failed": _("Search failed"),
-        "search_hint": _("Grids, units, roads and addresses; name, code or pinyin initials"),
         "kinds": {
             "grid1": _("Community"),
             "grid2": _("Grid"),
@@ -148,8 +145,6 @@ def _strings() -> dict:
         "units_failed": _("Units could not be loaded."),
         "units_count": _("%(n)s units"),
         "legend": _("Units"),
-        "clear": _("Clear"),
-        "zoom_to": _("Show on map"),
         "road_units": _("Road with units along it"),
     }
 

@@ -138,12 +138,15 @@
     layer.addData({ type: "FeatureCollection", features });
   }
 
+  let wantedCrs = "wgs84";
   async function setDisplayCrs(crs) {
-    if (crs === displayCrs) return;
-    showStatus(S.locating);
+    wantedCrs = crs;
+    if (crs === displayCrs) { showStatus(""); return; }
+    showStatus(S.switching);
     try {
       const data = await loadGrids(crs);
       const unitData = await loadUnits(crs);
+      if (wantedCrs !== crs) return; // switched again while loading
       const from = displayCrs;
       displayCrs = crs;
       keepPlaceInView(from, crs);
