@@ -116,7 +116,7 @@ def _int(name: str, default: int | None, lo: int, hi: int | None = None) -> int 
         raise InputError(f"{name} must be a whole number, got {value[:40]!r}") from None
     if number < lo or (hi is not None and number > hi):
         limits = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
-        raise InputError(f"{name} must be {limits}, got {number}")
+        raise InputError(f"{name} must be {limits}, got {value[:40]}")
     return number
 
 
@@ -251,9 +251,6 @@ def _version_and_district():
             "districts", version.id, (loc, svc.store.load_district(version.id)), size=4
         )
     return version, held[1]
-
-
-LEVELS = {0: "district outline", 1: "first-level grids", 2: "second-level grids"}
 
 
 def _level_frame(district, level: int):

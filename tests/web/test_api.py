@@ -834,6 +834,9 @@ _GET_PATHS = ["/api/v1/locate", "/api/v1/grids", f"/api/v1/grids/{POINT_GRID}", 
 
 def assert_answered(resp):
     assert resp.status_code < 500, resp.get_data(as_text=True)[:500]
+    if resp.status_code in (301, 308):  # Werkzeug's canonical URL (a//b -> a/b): no error
+        assert resp.headers["Location"]
+        return
     if resp.mimetype in ("application/json", "application/geo+json"):
         body = json.loads(resp.get_data())  # valid JSON, whatever happened
         if resp.status_code >= 400:
