@@ -20,6 +20,7 @@ properties, so those properties are HTML-escaped here; ``map.js`` writes with ``
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 from collections import OrderedDict
 from urllib.parse import quote
@@ -41,6 +42,7 @@ from .auth import roles_required
 from .services import service
 
 bp = Blueprint("maps", __name__)
+log = logging.getLogger(__name__)
 
 #: Display simplification of the embedded grids, metres (a pixel at zoom 16 is about 2 m here).
 SIMPLIFY_M = 2.0
@@ -388,6 +390,13 @@ def _names_script(names: dict) -> str:
 _lock = threading.Lock()
 
 
+def _warm_search(svc) -> None:
+    try:
+        svc.search_index()
+    except Exception:  # the first search will build it (and report the error) instead
+        log.warning("could not build the search index ahead", exc_info=True)
+
+
 def map_parts() -> tuple[object, dict]:
     """The current version and its rendered map (cached per version, language and settings)."""
     svc = service()
@@ -404,6 +413,8 @@ def map_parts() -> tuple[object, dict]:
         if parts is not None:
             cache.move_to_end(key)
             return version, parts
+    # a new version (or language): have the search index ready before the dispatcher types
+    threading.Thread(target=_warm_search, args=(svc,), name="geogrid-search", daemon=True).start()
     parts = build_map(loc.district, tianditu_key=key[2])
     parts["names_script"] = _names_script(parts["names"])
     with _lock:
