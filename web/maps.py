@@ -183,28 +183,29 @@ def _feature(fid: str, props: dict, geom) -> dict:
     }
 
 
-def _label_point(geom) -> tuple[float, float]:
-    """A point well inside a polygon for a label (pole of inaccessibility, ~1 m)."""
+def _label_point(geom) -> tuple[float, float] | None:
+    """A point well inside a polygon for a label (pole of inaccessibility, ~1 m); None for an
+    empty geometry (a community without grids)."""
     if geom.is_empty:
-        return (float("nan"), float("nan"))
+        return None
     if geom.geom_type == "MultiPolygon":
         geom = max(geom.geoms, key=lambda g: g.area)
     p = polylabel(geom, tolerance=1e-5)
     return (round(p.x, DECIMALS), round(p.y, DECIMALS))
 
 
-def _both(points: list[tuple[float, float]]) -> dict:
-    """Points as [lat, lon] pairs in WGS-84 and in GCJ-02 (for AMap)."""
-    lon = np.array([p[0] for p in points], dtype=float)
-    lat = np.array([p[1] for p in points], dtype=float)
-    glon, glat = _crs.from_wgs84(lon, lat, "gcj02")
-    return {
-        "wgs84": [[round(b, DECIMALS), round(a, DECIMALS)] for a, b in zip(lon, lat, strict=True)],
-        "gcj02": [
-            [round(float(b), DECIMALS), round(float(a), DECIMALS)]
-            for a, b in zip(glon, glat, strict=True)
-        ],
-    }
+def _both(points: list[tuple[float, float] | None]) -> dict:
+    """Points as [lat, lon] pairs in WGS-84 and in GCJ-02 (for AMap); None stays None."""
+    out = {"wgs84": [], "gcj02": []}
+    for p in points:
+        if p is None:
+            out["wgs84"].append(None)
+            out["gcj02"].append(None)
+            continue
+        glon, glat = _crs.from_wgs84(p[0], p[1], "gcj02")
+        out["wgs84"].append([round(p[1], DECIMALS), round(p[0], DECIMALS)])
+        out["gcj02"].append([round(glat, DECIMALS), round(glon, DECIMALS)])
+    return out
 
 
 def _grid_features(district, g2_geoms, g1_geoms) -> tuple[list[dict], list[dict]]:

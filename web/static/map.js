@@ -173,8 +173,9 @@
     let best = -1;
     let bestD = Infinity;
     a.forEach((p, i) => {
+      if (!p) return;
       const d = (p[0] - c.lat) * (p[0] - c.lat) + (p[1] - c.lng) * (p[1] - c.lng);
-      if (isFinite(d) && d < bestD) { bestD = d; best = i; }
+      if (d < bestD) { bestD = d; best = i; }
     });
     if (best < 0) return;
     map.setView([c.lat + b[best][0] - a[best][0], c.lng + b[best][1] - a[best][1]], map.getZoom(), { animate: false });
@@ -245,8 +246,8 @@
     labelLayer.clearLayers();
     const pts = cfg.labels.grid1[displayCrs];
     cfg.labels.grid1.names.forEach((name, i) => {
+      if (!pts[i]) return; // a community without grids
       const [lat, lon] = pts[i];
-      if (!isFinite(lat) || !isFinite(lon)) return;
       const span = el("span", null, name);
       labelLayer.addLayer(L.marker([lat, lon], {
         icon: L.divIcon({ className: "grid1-label", html: span, iconSize: null }),
