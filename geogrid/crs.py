@@ -866,6 +866,26 @@ def transform_geometry(geoms, src, dst="wgs84"):
     return shapely.transform(geoms, apply, include_z=None, interleaved=False)
 
 
+@cache
+def _geod() -> pyproj.Geod:
+    return pyproj.Geod(ellps="WGS84")
+
+
+def geodesic_m(lon, lat, lons, lats):
+    """Geodesic distance in metres on the WGS-84 ellipsoid from one point to many: for places
+    EPSG:4549 cannot reach (far from China's 120°E zone), where :func:`distance_m` fails.
+
+    >>> round(float(geodesic_m(0.0, 0.0, [1.0], [0.0])[0]))
+    111319
+    """
+    lons = np.asarray(lons, dtype=float)
+    lats = np.asarray(lats, dtype=float)
+    _, _, d = _geod().inv(
+        np.full(lons.shape, float(lon)), np.full(lats.shape, float(lat)), lons, lats
+    )
+    return np.asarray(d)
+
+
 def distance_m(lon1, lat1, lon2, lat2):
     """Distance in metres between WGS-84 points, measured in EPSG:4549 (floats, or arrays).
 

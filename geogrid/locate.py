@@ -768,9 +768,17 @@ class Locator:
         return best, best_grid, near
 
     def _nearest_outside(self, lon: float, lat: float) -> tuple[int, float]:
-        """Nearest grid and distance for a point beyond the table (far from the district)."""
+        """Nearest grid and distance for a point beyond the table (far from the district).
+
+        Where EPSG:4549 does not reach (another continent) the distance is geodesic, to the
+        nearest vertex of the district's outline."""
         qx, qy = _crs.to_metric(lon, lat)
         ax, ay, dx, dy, inv, grid = self._outer
+        if not (math.isfinite(qx) and math.isfinite(qy)):
+            outer = self._p1 < 0
+            d = _crs.geodesic_m(lon, lat, self._sa[outer, 0], self._sa[outer, 1])
+            i = int(np.argmin(d))
+            return int(self._p0[outer][i]), float(d[i])
         t = np.clip(((qx - ax) * dx + (qy - ay) * dy) * inv, 0.0, 1.0)
         d = np.hypot(qx - ax - t * dx, qy - ay - t * dy)
         i = int(np.argmin(d))
@@ -849,29 +857,34 @@ class Locator:
 
     def nearest_units(self, x, y, k: int = 5, crs: str = "wgs84") -> list[UnitHit]:
         """The ``k`` units nearest to a point, nearest first, with distances in metres."""
-        qx, qy = self._metric_point(x, y, crs)
         if k <= 0 or not len(self._units):
             return []
-        ids = list(self._unit_index.nearest((qx, qy, qx, qy), num_results=k))
-        d = np.hypot(self._unit_xy[ids, 0] - qx, self._unit_xy[ids, 1] - qy)
+        ids, d = self._unit_candidates(x, y, crs, k=k)
         return [self._unit_hit(ids[i], d[i]) for i in np.lexsort((ids, d))[:k]]
 
     def units_within(self, x, y, radius_m: float, crs: str = "wgs84") -> list[UnitHit]:
         """All units within ``radius_m`` metres of a point, nearest first."""
-        qx, qy = self._metric_point(x, y, crs)
-        ids = list(
-            self._unit_index.intersection(
-                (qx - radius_m, qy - radius_m, qx + radius_m, qy + radius_m)
-            )
-        )
-        if not ids:
-            return []
-        d = np.hypot(self._unit_xy[ids, 0] - qx, self._unit_xy[ids, 1] - qy)
+        ids, d = self._unit_candidates(x, y, crs, radius=radius_m)
         return [self._unit_hit(ids[i], d[i]) for i in np.lexsort((ids, d)) if d[i] <= radius_m]
 
-    def _metric_point(self, x, y, crs: str):
+    def _unit_candidates(self, x, y, crs: str, *, k: int = 0, radius: float = 0.0):
+        """Unit indices near a point (the rtree in EPSG:4549) and their distances in metres;
+        geodesic distances to every unit where the metric CRS does not reach."""
         x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
-        return _crs.to_metric(*_crs.input_to_wgs84(x, y, crs))
+        lon, lat = _crs.input_to_wgs84(x, y, crs)
+        qx, qy = _crs.to_metric(lon, lat)
+        if not (math.isfinite(qx) and math.isfinite(qy)):
+            return np.arange(len(self._units)), _crs.geodesic_m(
+                lon, lat, self._unit_lon, self._unit_lat
+            )
+        box = (qx, qy, qx, qy) if k else (qx - radius, qy - radius, qx + radius, qy + radius)
+        found = (
+            self._unit_index.nearest(box, num_results=k)
+            if k
+            else self._unit_index.intersection(box)
+        )
+        ids = np.fromiter(found, dtype=np.intp)
+        return ids, np.hypot(self._unit_xy[ids, 0] - qx, self._unit_xy[ids, 1] - qy)
 
     # ------------------------------------------------------------------ info
     @property

@@ -335,30 +335,14 @@ def locate():
     k = _int("units", DEFAULT_UNITS, 0, MAX_UNITS)
     display = _display_crs("display", None)
     version, loc = _locator()
-    with np.errstate(invalid="ignore", over="ignore"):  # see _measurable
-        where = loc.locate(x, y, crs)
+    where = loc.locate(x, y, crs)
     out = where.to_dict()
     out["version"] = version.number
-    if _measurable(where):
-        out["units"] = [u.to_dict() for u in loc.nearest_units(where.lon, where.lat, k)]
-    else:
-        out.update(distance_m=None, nearest=None, units=[])
+    out["units"] = [u.to_dict() for u in loc.nearest_units(where.lon, where.lat, k)]
     if display is not None:
         dx, dy = _crs.from_wgs84(where.lon, where.lat, display)
         out["display"] = {"crs": display, "lon": round(dx, 7), "lat": round(dy, 7)}
     return _json(out)
-
-
-def _measurable(where) -> bool:
-    """Whether distances from this answer mean anything.
-
-    Distances are measured in EPSG:4549 (Gauss-Kruger, central meridian 120 E), which has no
-    coordinates for places about a quarter of the globe away (e.g. 30 E, 0 N): the locator then
-    finds a NaN distance and an arbitrary nearest grid (numpy warns "invalid value"). Such a
-    point is outside the district all the same; the API says so, with no distance, nearest grid
-    or units.
-    """
-    return math.isfinite(where.distance_m)
 
 
 class _Batch:
@@ -540,13 +524,10 @@ def _answers(loc, batch: _Batch, crs: str) -> list[dict]:
     lon, lat, good = _to_wgs84(batch, crs)
     errors = batch.errors
     empty = dict.fromkeys(ANSWER_FIELDS)
-    with np.errstate(invalid="ignore", over="ignore"):  # see _measurable
-        return [
-            _answer(loc.locate(x, y)) if g else {**empty, "error": errors.get(i, "unreadable")}
-            for i, (x, y, g) in enumerate(
-                zip(lon.tolist(), lat.tolist(), good.tolist(), strict=True)
-            )
-        ]
+    return [
+        _answer(loc.locate(x, y)) if g else {**empty, "error": errors.get(i, "unreadable")}
+        for i, (x, y, g) in enumerate(zip(lon.tolist(), lat.tolist(), good.tolist(), strict=True))
+    ]
 
 
 def _answer(a) -> dict:
@@ -554,7 +535,7 @@ def _answer(a) -> dict:
         "grid2_code": a.grid2.code if a.grid2 is not None else None,
         "grid1_code": a.grid1.code if a.grid1 is not None else None,
         "match": a.match,
-        "distance_m": round(a.distance_m, 2) if _measurable(a) else None,
+        "distance_m": round(a.distance_m, 2),
         "needs_confirmation": a.needs_confirmation,
         "candidates": [
             {"code": c.grid.code, "distance_m": round(c.distance_m, 2)} for c in a.candidates

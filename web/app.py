@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as _config
@@ -35,4 +36,5 @@ def build(config: dict | None = None) -> Flask:
     errors.register(app)
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.globals["role_name"] = i18n.role_name
+    app.jinja_env.globals["get_locale"] = get_locale
     return app

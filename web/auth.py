@@ -12,7 +12,6 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -147,8 +146,8 @@ class LoginForm(FlaskForm):
     password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
 
 
-def _safe_next(target: str | None) -> str:
-    """A local path to go to after logging in; anything else (another site, ``//host``,
+def safe_next(target: str | None) -> str:
+    """A local path to go to (after logging in, after switching language); anything else (another site, ``//host``,
     ``/\\host`` which browsers read as ``//host``, control characters) goes to the map."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
@@ -171,7 +170,7 @@ def login():
             flash(_("Wrong username or password."), "error")
         else:
             login_user(WebUser(user))
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = 401 if request.method == "POST" else 200
     return render_template("login.html", form=form), status
 
@@ -185,9 +184,3 @@ def logout():
 @bp.before_app_request
 def remember_caller():
     g.user = current_user if current_user.is_authenticated else None
-
-
-@bp.app_context_processor
-def page_globals():
-    """What every page template may use besides Flask's own: the interface language."""
-    return {"get_locale": get_locale}

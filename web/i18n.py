@@ -11,7 +11,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request
 from flask_babel import gettext
 
 ROLE_LABELS = {
@@ -52,10 +52,9 @@ def select_locale() -> str:
 @bp.get("/lang/<code>")
 def switch(code: str):
     """Switch the interface language and go back where the user was."""
-    target = request.args.get("next") or request.referrer or url_for("maps.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("maps.index")  # never redirect off-site
-    resp = redirect(target)
+    from .auth import safe_next
+
+    resp = redirect(safe_next(request.args.get("next")))  # never off-site
     if code in current_app.config["LANGUAGES"]:
         resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return resp

@@ -391,3 +391,17 @@ def test_locator_on_geodataframe_built_grids_has_table_stats(district):
     assert stats["nx"] <= 256 and stats["ny"] <= 256
     assert 0 < stats["mixed_share"] < 0.5
     assert isinstance(district.grids2, gpd.GeoDataFrame)
+
+
+def test_points_beyond_the_metric_crs_get_geodesic_distances(locator, district):
+    """EPSG:4549 does not reach Africa: the answer is still outside, with the nearest grid and a
+    geodesic distance, and no numpy warning (warnings are errors here)."""
+    got = locator.locate(30.0, 0.0)
+    assert got.match == "outside" and got.grid2 is None
+    outline = np.asarray(district.outline.exterior.coords)
+    d = crs.geodesic_m(30.0, 0.0, outline[:, 0], outline[:, 1])
+    assert got.distance_m == pytest.approx(float(d.min()), rel=1e-9)
+    assert got.nearest.distance_m == got.distance_m
+    units = locator.nearest_units(30.0, 0.0, k=3)
+    assert len(units) == 3 and all(9.5e6 < u.distance_m < 1.05e7 for u in units)
+    assert locator.units_within(30.0, 0.0, 1000.0) == []

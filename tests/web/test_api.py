@@ -139,10 +139,12 @@ def test_locate_outside_and_near_a_boundary(site, sample):
 
 
 def test_locate_a_point_too_far_away_to_measure(site):
-    """EPSG:4549, where distances are measured, has no coordinates for 30 E, 0 N."""
+    """EPSG:4549, where distances are measured, has no coordinates for 30 E, 0 N: the answer
+    is still outside, with the nearest grid and a geodesic distance."""
     a = get(site, "/api/v1/locate?lon=30&lat=0").get_json()
     assert a["match"] == "outside" and a["grid2"] is None
-    assert a["distance_m"] is None and a["nearest"] is None and a["units"] == []
+    assert 9_500_000 < a["distance_m"] < 10_500_000 and a["nearest"]["code"].startswith("320113005")
+    assert len(a["units"]) == 5 and a["units"][0]["distance_m"] > 9_500_000
     assert a["needs_confirmation"] is False
     body = json.dumps({"type": "MultiPoint", "coordinates": [[30, 0], [-60, 0], list(POINT)]})
     props = [
@@ -150,7 +152,7 @@ def test_locate_a_point_too_far_away_to_measure(site):
         for f in post(site, "/api/v1/locate", body, "application/json").get_json()["features"]
     ]
     assert [p["match"] for p in props] == ["outside", "outside", "interior"]
-    assert props[0]["distance_m"] is None and props[0]["error"] is None
+    assert props[0]["distance_m"] > 9_500_000 and props[0]["error"] is None
     assert props[1]["distance_m"] > 10_000_000  # the other side of the globe: still measured
 
 
