@@ -24,7 +24,12 @@ def service() -> Service:
             svc = ext.get("geogrid.service")
             if svc is None:
                 store = Store(current_app.config["DATABASE_URL"])
-                svc = Service(store, current_app.config.get("DISTRICT_CODE"), watch=True, check_interval=WATCH_INTERVAL)
+                svc = Service(
+                    store,
+                    current_app.config.get("DISTRICT_CODE"),
+                    watch=True,
+                    check_interval=WATCH_INTERVAL,
+                )
                 ext["geogrid.service"] = svc
     return svc
 
