@@ -14,11 +14,17 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request
 from flask_babel import gettext
 
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; it is translated where shown."""
+    return message
+
+
 ROLE_LABELS = {
-    "dispatcher": "Dispatcher",
-    "planner": "Planner",
-    "worker": "Grid worker",
-    "admin": "Administrator",
+    "dispatcher": N_("Dispatcher"),
+    "planner": N_("Planner"),
+    "worker": N_("Grid worker"),
+    "admin": N_("Administrator"),
 }
 
 bp = Blueprint("i18n", __name__)

@@ -39,6 +39,7 @@ from geogrid import crs as _crs
 from geogrid.display import for_display
 
 from .auth import roles_required
+from .i18n import N_
 from .services import service
 
 bp = Blueprint("maps", __name__)
@@ -65,16 +66,16 @@ TIANDITU_TILES = (
 
 #: Unit categories (as the data names them) → English label (translated) and colour.
 CATEGORIES = {
-    "高校": ("University", "#6a3d9a"),
-    "住宅小区": ("Residential compound", "#1f78b4"),
-    "商业街区": ("Commercial block", "#e6550d"),
-    "中小学幼儿园": ("School or kindergarten", "#31a354"),
-    "医疗机构": ("Medical institution", "#d62728"),
-    "机关事业单位": ("Public institution", "#3f4d63"),
-    "企业": ("Company", "#8c564b"),
-    "商铺": ("Shop", "#d4a000"),
-    "宾馆酒店": ("Hotel", "#c2185b"),
-    "社会组织": ("Social organisation", "#0f9d9a"),
+    "高校": (N_("University"), "#6a3d9a"),
+    "住宅小区": (N_("Residential compound"), "#1f78b4"),
+    "商业街区": (N_("Commercial block"), "#e6550d"),
+    "中小学幼儿园": (N_("School or kindergarten"), "#31a354"),
+    "医疗机构": (N_("Medical institution"), "#d62728"),
+    "机关事业单位": (N_("Public institution"), "#3f4d63"),
+    "企业": (N_("Company"), "#8c564b"),
+    "商铺": (N_("Shop"), "#d4a000"),
+    "宾馆酒店": (N_("Hotel"), "#c2185b"),
+    "社会组织": (N_("Social organisation"), "#0f9d9a"),
 }
 OTHER_COLOUR = "#7b8794"
 
