@@ -29,9 +29,9 @@ def build(config: dict | None = None) -> Flask:
         default_translation_directories=i18n.catalog_dir(app),
     )
 
-    from . import account, admin, api, assets, auth, errors, health, maps, search
+    from . import account, admin, api, assets, auth, compress, errors, health, maps, search
 
-    for module in (auth, maps, api, account, admin, assets, health, i18n, search):
+    for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
         app.register_blueprint(module.bp)
     errors.register(app)
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]

@@ -19,7 +19,6 @@ properties, so those properties are HTML-escaped here; ``map.js`` writes with ``
 
 from __future__ import annotations
 
-import gzip
 import logging
 import threading
 from collections import OrderedDict
@@ -454,17 +453,12 @@ def index():
         "lang": str(get_locale()),
     }
     html = render_template("map.html", parts=parts, config=config, version=version)
-    return _compressed(html)
+    return _page(html)
 
 
-def _compressed(html: str):
-    """The page, gzipped when the browser accepts it (the embedded grids shrink about 4 times)."""
-    body = html.encode("utf-8")
-    resp = current_app.response_class(mimetype="text/html")
-    resp.headers["Vary"] = "Accept-Encoding, Cookie"
+def _page(html: str):
+    """The page, never cached (it carries the user's session and CSRF token)."""
+    resp = current_app.response_class(html, mimetype="text/html")
     resp.headers["Cache-Control"] = "private, no-store"
-    if len(body) > 1400 and "gzip" in request.accept_encodings:
-        body = gzip.compress(body, compresslevel=6, mtime=0)
-        resp.headers["Content-Encoding"] = "gzip"
-    resp.set_data(body)
+    resp.vary.add("Cookie")
     return resp
