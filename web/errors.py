@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 
 from flask import Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from geogrid.errors import GeogridError, ValidationFailed
+
+from .i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +30,24 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def _respond(status: int, message: str, **extra):
+#: What a page (not the API) says for common statuses, in the interface language.
+PAGE_MESSAGES = {
+    400: N_("The request could not be understood. Go back and try again."),
+    403: N_("Your account may not see this page."),
+    404: N_("This page does not exist."),
+    405: N_("This page cannot be used that way."),
+    413: N_("What you sent is too large."),
+    500: N_("Something went wrong on our side; it has been logged."),
+}
+
+
+def _respond(status: int, message: str, *, page_message: str | None = None, **extra):
+    """JSON under /api/, else the error page; a page shows ``page_message``, or the translated
+    standard text for the status (the detailed ``message`` is for machines)."""
     if _wants_json():
         return json_error(status, message, **extra)
-    return render_template("error.html", status=status, message=message), status
+    text = page_message or (gettext(PAGE_MESSAGES[status]) if status in PAGE_MESSAGES else message)
+    return render_template("error.html", status=status, message=text), status
 
 
 def register(app) -> None:
@@ -39,11 +56,15 @@ def register(app) -> None:
         extra = {}
         if isinstance(exc, ValidationFailed):
             extra["report"] = exc.report.to_dict()
-        return _respond(exc.http_status, exc.message, **extra)
+        return _respond(exc.http_status, exc.message, page_message=exc.message, **extra)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return _respond(400, f"CSRF check failed: {exc.description}")
+        return _respond(
+            400,
+            f"CSRF check failed: {exc.description}",
+            page_message=gettext("The form has expired. Reload the page and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
