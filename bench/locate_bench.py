@@ -6,7 +6,7 @@ Run from the repository root::
 
 In one run, on the same random points, it measures:
 
-1. build time of the Locator (lookup table) and of its distance lists (``_build_prox``);
+1. build time of the Locator (lookup table) and of its distance lists (``prepare()``);
 2. bulk throughput of ``Locator.locate_many`` on N uniform random points over the district's
    bounding box (best of 3), against ``geopandas.sjoin(..., predicate="within")`` (with and
    without building the points GeoDataFrame) and ``shapely.STRtree.query(..., "within")``;
@@ -139,7 +139,7 @@ def bench_build(data_dir: Path) -> tuple[District, Locator, dict]:
     # The first single-point locate() builds the distance lists; build them explicitly here so
     # that neither the bulk nor the latency figures include it.
     t0 = time.perf_counter()
-    locator._build_prox()
+    locator.prepare()
     t_prox = time.perf_counter() - t0
 
     # The service calls gc.collect(); gc.freeze() after loading a boundary version: the locator's
@@ -180,7 +180,7 @@ def print_build(b: dict) -> None:
                 ["District.load (boundaries/)", f"{b['load_district_s'] * 1e3:9.1f} ms"],
                 ["Locator(district)  (lookup table)", f"{b['locator_table_s'] * 1e3:9.1f} ms"],
                 [
-                    "Locator._build_prox()  (distance lists)",
+                    "Locator.prepare()  (distance lists)",
                     f"{b['distance_lists_s'] * 1e3:9.1f} ms",
                 ],
                 ["first locate() after both", f"{b['first_locate_after_build_us']:9.1f} µs"],

@@ -38,11 +38,13 @@ from __future__ import annotations
 import copy
 import math
 import os
+import threading
 from array import array
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -58,6 +60,8 @@ NEAR_M = 30.0
 RESOLUTION = 1024
 #: Table cells per side of a distance (proximity) cell.
 PROX_FACTOR = 3
+#: Distance cells per side of a block, the unit in which distance lists are built on demand.
+PROX_BLOCK = 32
 #: Boundary segments per chain, the unit of the distance lists.
 CHAIN = 8
 #: Cells within this fraction of a cell of a segment count as touched (covers rounding of u, v).
@@ -242,6 +246,7 @@ class Locator:
         self._build_table(resolution)
         self._build_units()
         self._prox = None
+        self._build_lock = threading.Lock()
         self._to_metric = _crs.metric_transformer().transform
 
     def _set_grids(self, district: District) -> None:
@@ -276,10 +281,23 @@ class Locator:
         other._set_grids(district)
         return other
 
-    def prepare(self) -> Locator:
-        """Build the distance lists now rather than on the first single-point call."""
-        if self._prox is None:
-            self._build_prox()
+    def prepare(self, *, lists: bool = True) -> Locator:
+        """Build the distance structures now: their shared part always, and with ``lists`` every
+        block's lists too (otherwise each block is built by the first single-point call that
+        needs it, in a few milliseconds). Safe to call from another thread while serving."""
+        with self._build_lock:
+            if self._prox is None:
+                self._build_prox()
+        p = self._prox
+        if not lists:
+            return self
+        for k in range(len(self._rays)):
+            self._ray(k)
+        todo = [b for b, built in enumerate(p.blocks) if built is None]
+        for k in range(0, len(todo), 8):  # in chunks, skipping blocks requests built meanwhile
+            chunk = [b for b in todo[k : k + 8] if p.blocks[b] is None]
+            if chunk:
+                self._prox_blocks(chunk)
         return self
 
     # ------------------------------------------------------------------ building
@@ -458,25 +476,31 @@ class Locator:
                 strict=True,
             )
         ]
-        ptr = self._cell_ptr.tolist()
-        cellseg = self._cell_seg.tolist()
-        index_of = {c: k for k, c in enumerate(self._mixed_cells.tolist())}
-        rays = []
-        for k, (cell, e) in enumerate(zip(self._mixed_cells.tolist(), end.tolist(), strict=True)):
+        self._ray_segs = segs
+        self._ray_end = end.tolist()
+        self._ray_ptr = self._cell_ptr.tolist()
+        self._ray_cellseg = self._cell_seg.tolist()
+        self._ray_cells = self._mixed_cells.tolist()
+        self._rays = [None] * len(self._ray_cells)  # made on first use (:meth:`_ray`)
+
+    def _ray(self, k: int):
+        """What a ray cast from mixed cell ``k`` needs: the segments touching the cell, those
+        touching any cell up to the next untouched one in the row (mixed cells of a row are
+        consecutive in ``_mixed_cells``), where that cell begins and its label."""
+        ray = self._rays[k]
+        if ray is None:
+            ptr, cellseg, segs, nx = self._ray_ptr, self._ray_cellseg, self._ray_segs, self._nx
+            cell, e = self._ray_cells[k], self._ray_end[k]
+            stop = k + (e - cell % nx)  # the mixed cells k .. stop-1 run up to column e
             own = cellseg[ptr[k] : ptr[k + 1]]
-            run = set(own)
-            for c in range(cell + 1, cell - cell % nx + e):
-                kk = index_of[c]
-                run.update(cellseg[ptr[kk] : ptr[kk + 1]])
-            rays.append(
-                (
-                    tuple(segs[s] for s in own),
-                    tuple(segs[s] for s in sorted(run)),
-                    self._x0 + e * self._dx,
-                    int(self._flat[cell - cell % nx + e]),
-                )
+            run = sorted(set(cellseg[ptr[k] : ptr[stop]]))
+            ray = self._rays[k] = (
+                tuple(segs[s] for s in own),
+                tuple(segs[s] for s in run),
+                self._x0 + e * self._dx,
+                int(self._flat[cell - cell % nx + e]),
             )
-        self._rays = rays
+        return ray
 
     def _build_units(self) -> None:
         units = self.district.units
@@ -500,8 +524,10 @@ class Locator:
         )
 
     def _build_prox(self) -> None:
-        """Per coarse cell, the chains of segments that can hold the nearest boundary point of,
-        or lie within ``near_m`` of, any point of the cell; sorted by distance from its centre."""
+        """What every distance cell's list is made from: cell centres, a bound on their distance
+        to the boundary, the chains of segments and a tree over them. The lists themselves are
+        built per block of cells, when first needed (:meth:`_prox_block`) or all at once
+        (:meth:`prepare`)."""
         f = PROX_FACTOR
         pnx, pny = -(-self._nx // f), -(-self._ny // f)
         pdx, pdy = self._dx * f, self._dy * f
@@ -541,37 +567,19 @@ class Locator:
         idx = np.concatenate([seg_chain, np.arange(nchain)])
         order = np.argsort(idx, kind="stable")
         chains = shapely.linestrings(pts[order], indices=idx[order])
-        tree = STRtree(chains)
-        centres = shapely.points(cx, cy)
-        # An upper bound on each centre's distance to the boundary, then the exact lists:
-        # cells holding a boundary point are within `half` of it; the others are bounded by a
-        # chamfer distance to those cells (the length of a real path, so never too short).
+        # An upper bound on each centre's distance to the boundary: cells holding a boundary
+        # point are within `half` of it; the others are bounded by a chamfer distance to those
+        # cells (the length of a real path, so never too short).
         bound = np.zeros(pnx * pny, dtype=bool)
         rows, cols = np.divmod(self._mixed_cells, self._nx)
         bound[(rows // f) * pnx + cols // f] = True
         wx = float(np.hypot(*(corners[2] - corners[0]).T).max()) * 1.01
         wy = float(np.hypot(*(corners[1] - corners[0]).T).max()) * 1.01
         upper = _chamfer(bound.reshape(pny, pnx), wx, wy).ravel() + half
-        ci, ch = tree.query(
-            centres, predicate="dwithin", distance=np.maximum(upper + 2 * half, self.near_m + half)
-        )
-        ds = shapely.distance(centres[ci], chains[ch])
-        order = np.lexsort((ds, ci))
-        ci, ch, ds = ci[order], ch[order], ds[order]
-        first = np.searchsorted(ci, ci)  # each cell's nearest chain comes first
-        keep = ds <= np.maximum(ds[first] + 2 * half, self.near_m + half) + 1e-6
-        ci, ch, ds = ci[keep], ch[keep], ds[keep]
-        ptr = np.searchsorted(ci, np.arange(pnx * pny + 1))
         dx, dy = bx - ax, by - ay
+        inv = 1.0 / (dx * dx + dy * dy)
         segs = list(
-            zip(
-                ax.tolist(),
-                ay.tolist(),
-                dx.tolist(),
-                dy.tolist(),
-                (1.0 / (dx * dx + dy * dy)).tolist(),
-                strict=True,
-            )
+            zip(ax.tolist(), ay.tolist(), dx.tolist(), dy.tolist(), inv.tolist(), strict=True)
         )
         bounds = shapely.bounds(chains).tolist()
         chain_list = [
@@ -584,24 +592,61 @@ class Locator:
             for c in range(nchain)
         ]
         outer = np.flatnonzero(self._p1 < 0)
-        self._outer = (
-            ax[outer],
-            ay[outer],
-            dx[outer],
-            dy[outer],
-            1.0 / (dx * dx + dy * dy)[outer],
-            self._p0[outer],
-        )
-        self._prox = (
-            pnx,
-            pny,
-            array("l", ptr.tolist()),
-            array("l", ch.tolist()),
-            array("d", ds.tolist()),
-            chain_list,
-            cx.tolist(),
-            cy.tolist(),
-        )
+        self._outer = (ax[outer], ay[outer], dx[outer], dy[outer], inv[outer], self._p0[outer])
+        nbx, nby = -(-pnx // PROX_BLOCK), -(-pny // PROX_BLOCK)
+        self._prox = _Prox(
+            pnx, pny, nbx, nby, half, cx, cy, cx.tolist(), cy.tolist(), upper,
+            chains, STRtree(chains), chain_list, [None] * (nbx * nby),
+        )  # fmt: skip
+
+    def _prox_blocks(self, blocks) -> None:
+        """Build the distance lists of the cells of ``blocks`` (block indices), in one pass.
+
+        Per cell: the chains whose distance from the centre is at most the nearest chain's plus
+        the cell's diagonal (one of them holds the nearest boundary point of any point of the
+        cell), or at most ``near_m`` plus half the diagonal (all within ``near_m`` of any point
+        of the cell); sorted by that distance."""
+        p = self._prox
+        B = PROX_BLOCK
+        blocks = np.asarray(sorted(blocks), dtype=np.intp)
+        bj, bi = np.divmod(blocks, p.nbx)
+        # the cells of each block, in block-local order (row by row)
+        lj, li = np.divmod(np.arange(B * B), B)
+        cj = (bj[:, None] * B + lj[None, :]).ravel()
+        cix = (bi[:, None] * B + li[None, :]).ravel()
+        owner = np.repeat(np.arange(len(blocks)), B * B)
+        local = np.tile(np.arange(B * B), len(blocks))
+        inside = (cj < p.pny) & (cix < p.pnx)
+        cells = cj[inside] * p.pnx + cix[inside]
+        owner, local = owner[inside], local[inside]
+        centres = shapely.points(p.cx[cells], p.cy[cells])
+        reach = np.maximum(p.upper[cells] + 2 * p.half, self.near_m + p.half)
+        qi, ch = p.tree.query(centres, predicate="dwithin", distance=reach)
+        ds = shapely.distance(centres[qi], p.chains[ch])
+        order = np.lexsort((ds, qi))
+        qi, ch, ds = qi[order], ch[order], ds[order]
+        first = np.searchsorted(qi, qi)  # each cell's nearest chain comes first
+        keep = ds <= np.maximum(ds[first] + 2 * p.half, self.near_m + p.half) + 1e-6
+        qi, ch, ds = qi[keep], ch[keep], ds[keep]
+        # split per block: CSR over the block-local cell ids
+        for k, b in enumerate(blocks.tolist()):
+            mine = np.flatnonzero(owner == k)
+            lo, hi = np.searchsorted(qi, [mine[0], mine[-1] + 1]) if len(mine) else (0, 0)
+            counts = np.zeros(B * B, dtype=np.intp)
+            np.add.at(counts, local[qi[lo:hi]], 1)
+            ptr = np.concatenate([[0], np.cumsum(counts)])
+            p.blocks[b] = (
+                array("l", ptr.tolist()),
+                array("l", ch[lo:hi].tolist()),
+                array("d", ds[lo:hi].tolist()),
+            )
+
+    def _prox_block(self, b: int):
+        """The lists of block ``b``, built on first use (a few milliseconds). No lock: two
+        threads may build the same block at once, with identical results; a request never
+        waits for the background filling of the other blocks."""
+        self._prox_blocks([b])
+        return self._prox.blocks[b]
 
     def _prox_cell_of_table(self) -> np.ndarray:
         """For each distance cell, the table cell at its centre (flat index)."""
@@ -691,7 +736,7 @@ class Locator:
         whose owner is known; each crossing of a grid's edge (half-open in y, decided with exact
         orientation tests) flips whether the point is in that grid.
         """
-        own, run, x_end, label_end = self._rays[k]
+        own, run, x_end, label_end = self._rays[k] or self._ray(k)
         hit = set()
         vertex = False
         for ax, ay, bx, by, p0, p1 in own:
@@ -719,22 +764,30 @@ class Locator:
     def _distances(self, lon: float, lat: float, u: float, v: float) -> tuple[float, int, dict]:
         """Distance (m) to the nearest boundary segment, a grid it bounds, and per grid the
         distance when within ``near_m`` (from the proximity lists; -1 and inf beyond them)."""
-        if self._prox is None:
-            self._build_prox()
-        pnx, pny, ptr, ch, ds, chains, cx, cy = self._prox
+        p = self._prox
+        if p is None:
+            with self._build_lock:
+                if self._prox is None:
+                    self._build_prox()
+            p = self._prox
         f = PROX_FACTOR
         pi, pj = int(u) // f if u >= 0 else -1, int(v) // f if v >= 0 else -1
-        if not (0 <= pi < pnx and 0 <= pj < pny):
+        if not (0 <= pi < p.pnx and 0 <= pj < p.pny):
             return math.inf, -1, {}
-        pc = pj * pnx + pi
+        pc = pj * p.pnx + pi
+        b = (pj // PROX_BLOCK) * p.nbx + pi // PROX_BLOCK
+        block = p.blocks[b] or self._prox_block(b)
+        ptr, ch, ds = block
+        lc = (pj % PROX_BLOCK) * PROX_BLOCK + pi % PROX_BLOCK
+        chains = p.chain_list
         qx, qy = self._to_metric(lon, lat)
-        r = math.hypot(qx - cx[pc], qy - cy[pc])
+        r = math.hypot(qx - p.cx_list[pc], qy - p.cy_list[pc])
         near_m = self.near_m
         near2 = near_m * near_m
         best = best2 = math.inf
         best_grid = -1
         near: dict[int, float] = {}
-        for k in range(ptr[pc], ptr[pc + 1]):
+        for k in range(ptr[lc], ptr[lc + 1]):
             dc = ds[k] - r
             if dc > best and dc > near_m:
                 break
@@ -901,6 +954,25 @@ class Locator:
             "mixed_share": len(self._mixed_cells) / self._flat.size,
             "segments": len(self._p0),
         }
+
+
+class _Prox(NamedTuple):
+    """The distance lists of a locator (see :meth:`Locator._build_prox`)."""
+
+    pnx: int
+    pny: int
+    nbx: int
+    nby: int
+    half: float
+    cx: np.ndarray
+    cy: np.ndarray
+    cx_list: list
+    cy_list: list
+    upper: np.ndarray
+    chains: np.ndarray
+    tree: STRtree
+    chain_list: list
+    blocks: list
 
 
 def _chamfer(sources: np.ndarray, wx: float, wy: float) -> np.ndarray:

@@ -108,12 +108,18 @@ class Service:
             district = self.store.load_district(vid)  # with the roster as it is now
             base = self._by_version.get(vid)
             if base is None:
-                loc = self._remember(vid, Locator(district).prepare())
+                # answer at once; the distance lists fill in behind (a block at a time on demand)
+                loc = self._remember(vid, Locator(district).prepare(lists=False))
+                self._fill_later(loc)
             else:
                 loc = base.with_people(district)
             self._current = (self.store.version(vid), loc)
             self._state = state
         self._checked = time.monotonic()
+
+    def _fill_later(self, locator: Locator) -> None:
+        """Build all of a new locator's distance lists in the background."""
+        threading.Thread(target=locator.prepare, name="geogrid-prepare", daemon=True).start()
 
     def _remember(self, version_id: int, locator: Locator) -> Locator:
         self._by_version[version_id] = locator
@@ -164,7 +170,10 @@ class Service:
             if base is not None:
                 self._by_version.move_to_end(v.id)
             else:
-                base = self._remember(v.id, Locator(self.store.load_district(v.id)).prepare())
+                base = self._remember(
+                    v.id, Locator(self.store.load_district(v.id)).prepare(lists=False)
+                )
+                self._fill_later(base)
         return v, base.with_people(self.store.load_district(v.id, people_at=when))
 
     # ------------------------------------------------------------------ answers

@@ -163,15 +163,6 @@ def test_publish_and_roster_change_reach_every_process(seeded, servers, request)
         assert a["requests"] > 50
         assert a["builds"] == 2, a
 
-    # the one-second budget for a publish: at the edge on this hardware (see the reason), so
-    # the outcome flips between runs and a strict marker would make the suite flaky
-    request.applymarker(
-        pytest.mark.xfail(
-            strict=False,
-            reason="the watcher notices a publish within 0.1 s, but building the new version's "
-            "locator takes ~0.75 s of CPU (Locator.prepare ~0.55 s): on an idle 2-core machine "
-            "the switch lands at ~0.8-0.9 s, with other processes competing for the cores it "
-            "can exceed 1 s",
-        )
-    )
+    # the one-second budget for a publish: noticed within 0.1 s, the new version answered as soon
+    # as its lookup table is built (its distance lists fill in behind)
     assert max(publish_lags) <= DEADLINE_S, f"switched {publish_lags} s after the commit"
