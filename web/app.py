@@ -6,6 +6,8 @@ from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from geogrid.db.engine import default_instance_dir
+
 from . import config as _config
 from .extensions import babel, csrf, login_manager
 
@@ -13,7 +15,9 @@ from .extensions import babel, csrf, login_manager
 def build(config: dict | None = None) -> Flask:
     """The application, configured from defaults, ``instance/config.py``, ``GEOGRID_*``
     environment variables and finally ``config``."""
-    app = Flask(__name__, instance_relative_config=True)
+    # the instance folder (SQLite file, secret key, compiled catalogues, config.py): the same
+    # place the core's command line uses, $GEOGRID_INSTANCE or instance/ beside the package
+    app = Flask(__name__, instance_path=str(default_instance_dir()), instance_relative_config=True)
     _config.load(app, config)
     if app.config["PROXY_FIX"]:
         n = int(app.config["PROXY_FIX"])
