@@ -24,6 +24,7 @@
   const outline = layers.outline;
   const units = layers.units;
   window.geogridMap = map;
+  L.control.scale({ imperial: false }).addTo(map);  // metres only
 
   let readyResolve;
   window.geogridReady = new Promise((resolve) => { readyResolve = resolve; });
