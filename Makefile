@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-postgis translations clean
+.PHONY: install run test lint format bench bench-postgis bench-switch translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: install
 
 bench-postgis: install
 	$(PY) bench/postgis_bench.py
+
+bench-switch: install
+	$(PY) bench/switch_bench.py
 
 # After changing interface strings: extract them and merge into the Chinese catalogue, then
 # translate the new entries in web/translations/zh/LC_MESSAGES/messages.po.
