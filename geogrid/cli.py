@@ -28,7 +28,6 @@ ValueError: 'code' is not NAME=SOURCEFIELD (for example code=网格编码)
 
 from __future__ import annotations
 
-import csv
 import functools
 import importlib.metadata
 import json
@@ -41,10 +40,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
-import pyproj
 import shapely
 from tqdm import tqdm
 
+from . import bulk as _bulk
 from . import crs as _crs
 from . import io as _io
 from . import model, sample
@@ -54,22 +53,6 @@ from .locate import Location, Locator
 
 #: Environment variable naming the district directory used when ``--data`` is not given.
 DATA_ENV = "GEOGRID_DATA"
-
-#: Columns a bulk ``locate`` adds to every row, in order (``wgs84_lon``/``wgs84_lat`` go before
-#: ``error`` when the input CRS is not WGS-84).
-BULK_COLUMNS = (
-    "grid2_code",
-    "grid2_name",
-    "grid1_code",
-    "grid1_name",
-    "worker",
-    "worker_phone",
-    "match",
-    "distance_m",
-    "needs_confirmation",
-    "candidates",
-)
-WGS84_COLUMNS = ("wgs84_lon", "wgs84_lat")
 
 #: Bad or unlocated rows listed one by one in a bulk summary; the rest are counted.
 _LISTED_ROWS = 20
@@ -209,14 +192,6 @@ def _area_km2(district: model.District) -> float:
     except shapely.errors.GEOSException:  # no outline and overlapping grids: still an answer
         territory = shapely.union_all(district.grids2.geometry.values)
     return float(_crs.area_m2(territory)) / 1e6
-
-
-def _geographic(crs_name: str) -> bool:
-    return crs_name in _crs.CRS_NAMES or pyproj.CRS.from_user_input(crs_name).is_geographic
-
-
-def _axis_names(crs_name: str) -> tuple[str, str]:
-    return ("lon", "lat") if _geographic(crs_name) else ("x", "y")
 
 
 # ---------------------------------------------------------------------- the group
@@ -554,11 +529,10 @@ def _format_location(loc: Location, crs_name: str, near_m: float, units) -> str:
 @click.option(
     "--crs",
     "crs_name",
-    default="wgs84",
-    show_default=True,
+    default=None,
     metavar="CRS",
     help="CRS of the input: wgs84, cgcs2000, gcj02 (AMap, Tencent, WeChat), bd09 (Baidu), "
-    "or EPSG:n.",
+    "or EPSG:n [default: wgs84; for a GeoJSON file, the CRS its crs member names].",
 )
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one point).")
@@ -608,14 +582,17 @@ def locate_cmd(
     coordinates are fine (geogrid locate -73.9 40.7). Exit status 0, or 2 for a bad coordinate or
     CRS.
 
-    Bulk: reads a CSV (UTF-8, lon/lat columns found by name: lon, lng, longitude, x, 经度 and lat,
-    latitude, y, 纬度, or given with --lon-col/--lat-col) or GeoJSON points, and writes the rows
-    with grid2_code, grid2_name, grid1_code, grid1_name, worker, worker_phone, match, distance_m,
-    needs_confirmation, candidates (codes joined by ';'), wgs84_lon/wgs84_lat when --crs is not
-    WGS-84, and error. A row with bad coordinates does not stop the run: its reason goes to the
-    error column and, with its CSV line or feature number, to the summary on stderr. Exit status
-    0 only when every row lies in a grid; 1 when any row has bad coordinates or lies outside the
-    district; 2 when the file cannot be used.
+    Bulk (see geogrid.bulk): reads a CSV (UTF-8, or GB18030 as Excel saves it on Chinese Windows;
+    lon/lat columns found by name: lon, lng, long, longitude, x, 经度 and lat, latitude, y, 纬度,
+    or given with --lon-col/--lat-col) or GeoJSON points (a FeatureCollection, Feature,
+    MultiPoint or Point; a legacy crs member is honoured), and writes the rows with grid2_code,
+    grid2_name, grid1_code, grid1_name, worker, worker_phone, match, distance_m,
+    needs_confirmation, candidates (in CSV codes joined by ';', in GeoJSON codes with
+    distances), wgs84_lon/wgs84_lat when the input is not WGS-84, and error. A row with bad
+    coordinates does not stop the run: its reason goes to the error column and, with its CSV
+    line or feature number, to the summary on stderr. Exit status 0 only when every row lies in
+    a grid; 1 when any row has bad coordinates or lies outside the district; 2 when the file
+    cannot be used.
 
     \b
     Examples:
@@ -639,8 +616,8 @@ def locate_cmd(
         raise click.UsageError("give LON LAT, or --in FILE --out FILE")
     if lon_col or lat_col:
         raise click.UsageError("--lon-col and --lat-col apply to --in/--out")
-    crs_name = _crs.normalize_crs(crs_name)
-    xname, yname = _axis_names(crs_name)
+    crs_name = _crs.normalize_crs(crs_name or "wgs84")
+    xname, yname = _bulk.axis_names(crs_name)
     x, y = _coordinate(lon, xname), _coordinate(lat, yname)
     if db_url is not None or at:
         if data:
@@ -668,140 +645,21 @@ def _table_format(path: Path, what: str) -> str:
     return fmt
 
 
-def _find_column(path: Path, header: list[str], given: str | None, names, what: str) -> int:
-    folded: dict[str, int] = {}
-    for i, col in enumerate(header):
-        folded.setdefault(col.strip().casefold(), i)
-    if given is not None:
-        if given in header:
-            return header.index(given)
-        if given.strip().casefold() in folded:
-            return folded[given.strip().casefold()]
-        raise InputError(f"{path}: no column {given!r}; the columns are: {', '.join(header)}")
-    for name in names:
-        if name.casefold() in folded:
-            return folded[name.casefold()]
-    raise InputError(
-        f"{path}: no {what} column (looked for {', '.join(names)}); the columns are: "
-        f"{', '.join(header)}; name it with --lon-col/--lat-col"
-    )
-
-
-class _Table:
-    """The rows of a bulk input: column names, and per row its values, its place in the file
-    (``line 5``, ``feature 3``), its raw coordinates or why it has none, and (GeoJSON) its
-    geometry."""
-
-    def __init__(self) -> None:
-        self.columns: list[str] = []
-        self.values: list[list] = []
-        self.coords: list[tuple | str] = []  # (x, y, xname, yname) or an error message
-        self.where: list[str] = []
-        self.geometries: list = []  # GeoJSON input: the feature's geometry, kept as it is
-
-
-def _read_csv(path: Path, lon_col, lat_col) -> _Table:
+def _read_points(path: Path, fmt: str, lon_col, lat_col) -> _bulk.Points:
+    """The points of a bulk input file; its problems named with its path."""
+    data = path.read_bytes()
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            records = []
-            for row in reader:
-                if any(row):  # skip blank lines
-                    records.append((reader.line_num, row))
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    if not records:
-        raise DataError(f"{path}: empty file, no header row")
-    table = _Table()
-    header = table.columns = records[0][1]
-    ix = _find_column(path, header, lon_col, _io.CSV_X_NAMES, "longitude")
-    iy = _find_column(path, header, lat_col, _io.CSV_Y_NAMES, "latitude")
-    xname, yname = header[ix], header[iy]
-    width = len(header)
-    for line, row in records[1:]:
-        table.where.append(f"line {line}")
-        values = row if len(row) == width else row[:width] + [""] * (width - len(row))
-        table.values.append(values)
-        table.geometries.append(None)
-        if len(row) > width:
-            table.coords.append(f"the row has {len(row)} values, the header {width} columns")
-        else:
-            table.coords.append((values[ix], values[iy], xname, yname))
-    return table
+        if fmt == "csv":
+            return _bulk.read_csv(data, lon_column=lon_col, lat_column=lat_col)
+        return _bulk.read_geojson(data)
+    except _bulk.ColumnNotFound as exc:
+        raise DataError(f"{path}: {exc.message}; name them with --lon-col/--lat-col") from None
+    except InputError as exc:
+        raise type(exc)(f"{path}: {exc.message}") from None
 
 
-def _read_geojson(path: Path, xname: str, yname: str) -> _Table:
-    try:
-        fc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not readable GeoJSON ({exc})") from None
-    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
-        raise DataError(f"{path}: not a GeoJSON FeatureCollection")
-    features = fc.get("features")
-    if not isinstance(features, list):
-        raise DataError(f"{path}: the FeatureCollection has no features list")
-    table = _Table()
-    columns: dict[str, None] = {}
-    props_list = []
-    for feature in features:
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        props = props if isinstance(props, dict) else {}
-        props_list.append(props)
-        columns.update(dict.fromkeys(props))
-    table.columns = list(columns)
-    for n, (feature, props) in enumerate(zip(features, props_list, strict=True), start=1):
-        table.where.append(f"feature {n}")
-        table.values.append([props.get(c) for c in table.columns])
-        geom = feature.get("geometry") if isinstance(feature, dict) else None
-        table.geometries.append(geom)
-        coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if not isinstance(geom, dict):
-            table.coords.append("the feature has no geometry")
-        elif geom.get("type") != "Point":
-            table.coords.append(f"the geometry is a {geom.get('type')!r}, not a Point")
-        elif not isinstance(coords, list) or len(coords) < 2:
-            table.coords.append("the Point has no coordinates")
-        else:
-            table.coords.append((coords[0], coords[1], xname, yname))
-    return table
-
-
-def _answer(loc: Location, wgs84: bool, text: bool) -> dict:
-    """The added columns of a located row, in order; booleans as text when ``text``."""
-    g2, g1 = loc.grid2, loc.grid1
-    out = {
-        "grid2_code": g2.code if g2 else None,
-        "grid2_name": g2.name if g2 else None,
-        "grid1_code": g1.code if g1 else (g2.parent if g2 else None),
-        "grid1_name": g1.name if g1 else None,
-        "worker": g2.people.get("worker") if g2 else None,
-        "worker_phone": g2.people.get("worker_phone") if g2 else None,
-        "match": loc.match,
-        "distance_m": round(loc.distance_m, 2),
-        "needs_confirmation": _BOOL_TEXT[loc.needs_confirmation]
-        if text
-        else loc.needs_confirmation,
-        "candidates": ";".join(c.grid.code for c in loc.candidates),
-    }
-    if wgs84:
-        out["wgs84_lon"] = round(loc.lon, model.COORD_DECIMALS)
-        out["wgs84_lat"] = round(loc.lat, model.COORD_DECIMALS)
-    return out
-
-
-_BOOL_TEXT = {True: "true", False: "false"}
-
-
-def _csv_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _BOOL_TEXT[value]
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+def _progress(rows, total: int):
+    return tqdm(rows, total=total, desc="locating", unit="row", file=sys.stderr, disable=None)
 
 
 def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
@@ -809,60 +667,30 @@ def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
     out_fmt = _table_format(out_path, "--out")
     if in_path.absolute() == out_path.absolute():
         raise click.UsageError("--out must not be the --in file")
-    crs_name = _crs.normalize_crs(crs_name)
-    axes = _axis_names(crs_name)
-    if in_fmt == "csv":
-        table = _read_csv(in_path, lon_col, lat_col)
-    else:
-        if lon_col or lat_col:
-            raise click.UsageError("--lon-col/--lat-col apply to CSV input only")
-        table = _read_geojson(in_path, *axes)
+    if in_fmt != "csv" and (lon_col or lat_col):
+        raise click.UsageError("--lon-col/--lat-col apply to CSV input only")
+    crs_name = _crs.normalize_crs(crs_name) if crs_name else None
+    points = _read_points(in_path, in_fmt, lon_col, lat_col)
+    try:
+        crs_name = _bulk.resolve_crs(points, crs_name)
+    except InputError as exc:
+        raise InputError(f"{in_path}: {exc.message}") from None
+    wgs84 = _bulk.WGS84_FIELDS if crs_name != "wgs84" else ()
+    fields = (*_bulk.ANSWER_FIELDS, *wgs84, _bulk.ERROR_FIELD)
     locator = get_locator(data)
-    wgs84 = crs_name != "wgs84"
-    added = list(BULK_COLUMNS) + (list(WGS84_COLUMNS) if wgs84 else []) + ["error"]
-    blank = dict.fromkeys(added)
-
-    answers: list[dict] = []
-    points: list[tuple[float, float] | None] = []  # WGS-84 lon/lat of each located row
-    bad: list[str] = []
-    outside: list[str] = []
-    rows = zip(table.where, table.coords, strict=True)
-    for where, coords in tqdm(
-        rows, total=len(table.coords), desc="locating", unit="row", file=sys.stderr, disable=None
-    ):
-        try:
-            if isinstance(coords, str):
-                raise CoordinateError(coords)
-            x, y, xname, yname = coords
-            if x is None or (isinstance(x, str) and not x.strip()):
-                raise CoordinateError(f"{xname} is empty")
-            if y is None or (isinstance(y, str) and not y.strip()):
-                raise CoordinateError(f"{yname} is empty")
-            loc = locator.locate(
-                _crs.parse_coordinate(x, xname),
-                _crs.parse_coordinate(y, yname),
-                crs_name,
-            )
-        except CoordinateError as exc:
-            answers.append({**blank, "error": exc.message})
-            points.append(None)
-            bad.append(f"{where}: {exc.message}")
-            continue
-        answer = _answer(loc, wgs84, text=out_fmt == "csv")
-        answer["error"] = None
-        answers.append(answer)
-        points.append((round(loc.lon, model.COORD_DECIMALS), round(loc.lat, model.COORD_DECIMALS)))
-        if loc.grid2 is None:
-            outside.append(where)
-
+    results = _bulk.locate(points, locator, crs_name, fields=fields, progress=_progress)
     if out_fmt == "csv":
-        _write_csv(out_path, table, added, answers, axes, in_fmt)
+        _atomic_write(out_path, lambda f: _bulk.write_csv(results, f, bom=True))
     else:
-        _write_geojson(out_path, table, answers, points, in_fmt)
+        collection = _bulk.to_geojson(results)
+        _atomic_write(out_path, lambda f: _bulk.write_geojson(collection, f))
 
-    total = len(answers)
-    located = total - len(bad) - len(outside)
-    lines = [f"Located {located} of {total} rows into a grid; wrote {out_path}"]
+    summary = results.summary()
+    outside = [points.where(i) for i in results.outside]
+    bad = results.problems()
+    lines = [
+        f"Located {summary['located']} of {summary['points']} rows into a grid; wrote {out_path}"
+    ]
     if outside:
         shown = ", ".join(outside[:_LISTED_ROWS])
         more = f" and {len(outside) - _LISTED_ROWS} more" if len(outside) > _LISTED_ROWS else ""
@@ -875,53 +703,6 @@ def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
     click.echo("\n".join(lines), err=True)
     if bad or outside:
         click.get_current_context().exit(1)
-
-
-def _write_csv(path, table: _Table, added, answers, axes, in_fmt) -> None:
-    columns = list(table.columns)
-    values = table.values
-    if in_fmt == "geojson":  # property values as text, and the points as two columns
-        values = [[_csv_text(v) for v in row] for row in values]
-        for axis, i in zip(axes, (0, 1), strict=True):
-            if axis not in columns:
-                columns.append(axis)
-                for row, coords in zip(values, table.coords, strict=True):
-                    row.append(_csv_text(coords[i]) if isinstance(coords, tuple) else "")
-    for name in added:  # an input column of the same name is overwritten
-        if name not in columns:
-            columns.append(name)
-    index = [columns.index(name) for name in added]  # the order of every answer's keys
-    pad = [None] * (len(columns) - len(table.columns))
-
-    def write(f):
-        writer = csv.writer(f)  # writes None as an empty field
-        writer.writerow(columns)
-        for row, answer in zip(values, answers, strict=True):
-            row = row + pad
-            for i, value in zip(index, answer.values(), strict=True):
-                row[i] = value
-            writer.writerow(row)
-
-    _atomic_write(path, write, encoding="utf-8-sig")
-
-
-def _write_geojson(path, table: _Table, answers, points, in_fmt) -> None:
-    def write(f):
-        f.write('{"type":"FeatureCollection","features":[\n')
-        for n, (values, answer) in enumerate(zip(table.values, answers, strict=True)):
-            props = dict(zip(table.columns, values, strict=True))
-            props.update(answer)
-            if in_fmt == "geojson":  # the feature's own geometry, as it came
-                geometry = table.geometries[n]
-            elif points[n] is not None:  # a CSV row: its WGS-84 point (RFC 7946)
-                geometry = {"type": "Point", "coordinates": list(points[n])}
-            else:
-                geometry = None
-            feature = {"type": "Feature", "properties": props, "geometry": geometry}
-            f.write(("," if n else "") + json.dumps(feature, ensure_ascii=False) + "\n")
-        f.write("]}\n")
-
-    _atomic_write(path, write)
 
 
 # ---------------------------------------------------------------------- database commands

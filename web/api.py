@@ -11,19 +11,16 @@ docstring, so the documentation lives next to the code it describes.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
 
 import numpy as np
 import orjson
 import pandas as pd
-import pyproj
 import shapely
 from flask import (
     Blueprint,
@@ -36,9 +33,10 @@ from flask import (
 from flask_login import current_user
 from shapely.geometry import mapping
 
+from geogrid import bulk
 from geogrid import crs as _crs
 from geogrid.display import for_display
-from geogrid.errors import CoordinateError, InputError, NotFound
+from geogrid.errors import InputError, NotFound
 
 from .auth import check_api_caller
 from .extensions import csrf
@@ -63,9 +61,6 @@ MAX_SIMPLIFY_M = 1000.0
 MAX_INT = 2**31 - 1
 #: Map systems an answer can be converted to for display.
 DISPLAY_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
-#: Columns recognised in a CSV upload (lower-cased), x first.
-CSV_X = ("lon", "lng", "long", "longitude", "x", "经度")
-CSV_Y = ("lat", "latitude", "y", "纬度")
 #: Fields of each answer of the bulk locate, in CSV column order.
 ANSWER_FIELDS = (
     "grid2_code",
@@ -345,256 +340,6 @@ def locate():
     return _json(out)
 
 
-class _Batch:
-    """Points read from an upload: coordinates (NaN where unreadable) and per-point errors."""
-
-    def __init__(self, xs, ys, errors: dict[int, str]):
-        self.xs = np.asarray(xs, dtype=float)
-        self.ys = np.asarray(ys, dtype=float)
-        self.errors = errors
-
-    def __len__(self) -> int:
-        return len(self.xs)
-
-
-def _check_count(n: int) -> None:
-    limit = current_app.config["MAX_LOCATE_POINTS"]
-    if n > limit:
-        from werkzeug.exceptions import RequestEntityTooLarge
-
-        raise RequestEntityTooLarge(
-            f"too many points: {n} in one request (limit {limit}); split the upload"
-        )
-
-
-def _number(v) -> float:
-    """A JSON coordinate as a float (NaN when it is not a number)."""
-    t = type(v)
-    if t is float:
-        return v
-    if t is int:
-        try:
-            return float(v)
-        except OverflowError:
-            return math.nan
-    return math.nan
-
-
-def _position(pos) -> tuple[float, float, str | None]:
-    if not isinstance(pos, list) or len(pos) < 2:
-        return math.nan, math.nan, "coordinates must be an array [x, y]"
-    x, y = _number(pos[0]), _number(pos[1])
-    if type(pos[0]) not in (int, float) or type(pos[1]) not in (int, float):
-        return math.nan, math.nan, "coordinates must be numbers"
-    return x, y, None
-
-
-def _point_of(feature) -> tuple[float, float, str | None]:
-    if not isinstance(feature, dict):
-        return math.nan, math.nan, "not a GeoJSON Feature"
-    geom = feature.get("geometry")
-    if not isinstance(geom, dict):
-        return math.nan, math.nan, "the feature has no geometry"
-    if geom.get("type") != "Point":
-        return math.nan, math.nan, f"geometry must be a Point, got {str(geom.get('type'))[:30]!r}"
-    return _position(geom.get("coordinates"))
-
-
-def _legacy_crs(obj: dict) -> str | None:
-    """The CRS named by a GeoJSON 2008 ``crs`` member (as QGIS and GDAL still write)."""
-    member = obj.get("crs")
-    if member is None:
-        return None
-    name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
-    if not isinstance(name, str) or not isinstance(member.get("properties"), dict):
-        raise InputError('the "crs" member must be {"type": "name", "properties": {"name": ...}}')
-    return _crs.normalize_crs(name)
-
-
-def _read_geojson(raw: bytes):
-    """(kind, parsed object, batch, crs named in the file)."""
-    try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"the body is not valid JSON: {str(exc)[:120]}") from None
-    kind = obj.get("type") if isinstance(obj, dict) else None
-    expected = "a GeoJSON FeatureCollection of Points, a Feature, a MultiPoint or a Point"
-    if kind == "FeatureCollection":
-        features = obj.get("features")
-        if not isinstance(features, list):
-            raise InputError('a FeatureCollection needs a "features" array')
-        _check_count(len(features))
-        points = [_point_of(f) for f in features]
-    elif kind == "Feature":
-        points = [_point_of(obj)]
-    elif kind == "MultiPoint":
-        coords = obj.get("coordinates")
-        if not isinstance(coords, list):
-            raise InputError('a MultiPoint needs a "coordinates" array')
-        _check_count(len(coords))
-        points = [_position(p) for p in coords]
-    elif kind == "Point":
-        points = [_position(obj.get("coordinates"))]
-    else:
-        raise InputError(f"expected {expected}, got {str(kind)[:40] if kind else 'something else'}")
-    legacy = _legacy_crs(obj)
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    errors = {i: p[2] for i, p in enumerate(points) if p[2] is not None}
-    return kind, obj, _Batch(xs, ys, errors), legacy
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")  # Excel in Chinese Windows saves CSV as GBK
-        except UnicodeDecodeError:
-            raise InputError("the CSV is neither UTF-8 nor GB18030 text") from None
-
-
-def _read_csv(raw: bytes):
-    """(header, rows, batch, x column, y column)."""
-    text = _decode(raw)
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
-    except csv.Error as exc:
-        raise InputError(f"the CSV cannot be read: {exc}") from None
-    if not rows:
-        raise InputError("the CSV is empty: it needs a header row with lon,lat (or x,y) columns")
-    header, rows = rows[0], rows[1:]
-    names = [h.strip().lower() for h in header]
-    xi = next((names.index(c) for c in CSV_X if c in names), None)
-    yi = next((names.index(c) for c in CSV_Y if c in names), None)
-    if xi is None or yi is None:
-        shown = ", ".join(h[:30] for h in header[:20])
-        raise InputError(
-            f"the CSV header needs lon and lat (or x and y) columns; it has: {shown}"[:400]
-        )
-    _check_count(len(rows))
-    n = len(rows)
-    xs, ys = np.full(n, math.nan), np.full(n, math.nan)
-    errors: dict[int, str] = {}
-    need = max(xi, yi)
-    xname, yname = header[xi].strip(), header[yi].strip()
-    parse = _crs.parse_coordinate
-    for i, row in enumerate(rows):
-        if len(row) <= need:
-            errors[i] = f"the row has {len(row)} fields, fewer than the header"
-            continue
-        try:
-            xs[i] = parse(row[xi], xname)
-            ys[i] = parse(row[yi], yname)
-        except CoordinateError as exc:
-            errors[i] = exc.message
-    return header, rows, _Batch(xs, ys, errors), xi, yi
-
-
-@lru_cache(maxsize=64)
-def _geographic(crs: str) -> bool:
-    return crs in _crs.CRS_NAMES or pyproj.CRS.from_user_input(crs).is_geographic
-
-
-def _to_wgs84(batch: _Batch, crs: str):
-    """WGS-84 lon/lat of the readable points; errors added for the others."""
-    xs, ys, errors = batch.xs, batch.ys, batch.errors
-    ok = np.isfinite(xs) & np.isfinite(ys)
-    if _geographic(crs):
-        ok &= (np.abs(xs) <= 180) & (np.abs(ys) <= 90)
-    lon, lat = np.full(len(xs), math.nan), np.full(len(xs), math.nan)
-    idx = np.flatnonzero(ok)
-    if len(idx):
-        with np.errstate(all="ignore"):  # results that are not finite are reported below
-            lon[idx], lat[idx] = _crs.to_wgs84(xs[idx], ys[idx], crs)
-    good = ok & np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
-    for i in np.flatnonzero(~good).tolist():
-        if i in errors:
-            continue
-        try:  # the single-point check words the problem exactly as GET /locate would
-            _crs.input_to_wgs84(float(xs[i]), float(ys[i]), crs)
-            errors[i] = f"({xs[i]!r}, {ys[i]!r}) in {crs} has no lon/lat"
-        except CoordinateError as exc:
-            errors[i] = exc.message
-    return lon, lat, good
-
-
-def _answers(loc, batch: _Batch, crs: str) -> list[dict]:
-    """One answer per point, in order (each one exactly as GET /locate answers that point)."""
-    lon, lat, good = _to_wgs84(batch, crs)
-    errors = batch.errors
-    empty = dict.fromkeys(ANSWER_FIELDS)
-    return [
-        _answer(loc.locate(x, y)) if g else {**empty, "error": errors.get(i, "unreadable")}
-        for i, (x, y, g) in enumerate(zip(lon.tolist(), lat.tolist(), good.tolist(), strict=True))
-    ]
-
-
-def _answer(a) -> dict:
-    return {
-        "grid2_code": a.grid2.code if a.grid2 is not None else None,
-        "grid1_code": a.grid1.code if a.grid1 is not None else None,
-        "match": a.match,
-        "distance_m": round(a.distance_m, 2),
-        "needs_confirmation": a.needs_confirmation,
-        "candidates": [
-            {"code": c.grid.code, "distance_m": round(c.distance_m, 2)} for c in a.candidates
-        ],
-        "error": None,
-    }
-
-
-def _summary(answers: list[dict]) -> dict:
-    return {
-        "points": len(answers),
-        "located": sum(1 for a in answers if a["grid2_code"] is not None),
-        "outside": sum(1 for a in answers if a["match"] == "outside"),
-        "needs_confirmation": sum(1 for a in answers if a["needs_confirmation"]),
-        "errors": sum(1 for a in answers if a["error"] is not None),
-    }
-
-
-def _feature_with(feature, answer: dict, index: int | None = None) -> dict:
-    """The feature (changed in place) with the answer added to its properties."""
-    if type(feature) is not dict:
-        return {"type": "Feature", "geometry": None, "properties": answer}
-    props = feature.get("properties")
-    if type(props) is dict:
-        if index is not None:
-            props["index"] = index
-        props.update(answer)
-    else:
-        feature["properties"] = answer if index is None else {"index": index, **answer}
-    return feature
-
-
-def _csv_answer(header, rows, answers, xi, yi) -> str:
-    names = [h.strip().lower() for h in header]
-    cols = {}
-    out_header = list(header)
-    for f in ANSWER_FIELDS:
-        if f in names:
-            cols[f] = names.index(f)
-        else:
-            cols[f] = len(out_header)
-            out_header.append(f)
-    width = len(out_header)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(out_header)
-    for row, a in zip(rows, answers, strict=True):
-        row = row + [""] * (width - len(row))
-        for f, j in cols.items():
-            v = a[f]
-            if f == "candidates":
-                v = ";".join(c["code"] for c in v) if v else ""
-            elif isinstance(v, bool):
-                v = "true" if v else "false"
-            row[j] = "" if v is None else v
-        w.writerow(row)
-    return buf.getvalue()
-
-
 @bp.post("/locate")
 def locate_many():
     """Locate many points at once (GeoJSON or CSV in, the same format out).
@@ -605,7 +350,8 @@ def locate_many():
       description: |
         Send a GeoJSON FeatureCollection of Point features (or a Feature, a MultiPoint, a Point),
         or a CSV file with a header row and lon/lat (or x/y) columns (`Content-Type: text/csv`,
-        UTF-8 or GB18030). Each point gets `grid2_code`, `grid1_code`, `match`, `distance_m`,
+        UTF-8 or GB18030; the columns named `lon`, `lng`, `long`, `longitude`, `x` or `经度` and
+        `lat`, `latitude`, `y` or `纬度`, in any case). Each point gets `grid2_code`, `grid1_code`, `match`, `distance_m`,
         `needs_confirmation`, `candidates` and `error`: in the feature's properties (a MultiPoint
         becomes a FeatureCollection with an `index` property), or as added CSV columns
         (candidates as codes separated by `;`). A point with bad coordinates gets an `error`
@@ -643,21 +389,17 @@ def locate_many():
         415: UnsupportedMediaType
     """
     param_crs = _text("crs")
+    crs = _crs.normalize_crs(param_crs) if param_crs else None
     version, loc = _locator()
+    limit = current_app.config["MAX_LOCATE_POINTS"]
+    headers = {"X-Geogrid-Version": str(version.number)}
     mimetype = request.mimetype
     if mimetype in ("text/csv", "application/csv"):
-        raw = request.get_data(cache=False)
-        crs = _crs.normalize_crs(param_crs or "wgs84")
-        header, rows, batch, xi, yi = _read_csv(raw)
-        answers = _answers(loc, batch, crs)
-        text = _csv_answer(header, rows, answers, xi, yi)
-        if raw.startswith(b"\xef\xbb\xbf"):
-            text = "\ufeff" + text  # keep Excel's byte-order mark
-        return current_app.response_class(
-            text,
-            mimetype="text/csv",
-            headers={"X-Geogrid-Version": str(version.number)},
-        )
+        points = bulk.read_csv(request.get_data(cache=False), limit=limit)
+        results = bulk.locate(points, loc, crs, fields=ANSWER_FIELDS)
+        text = io.StringIO()
+        bulk.write_csv(results, text, bom=points.bom)  # keep Excel's byte-order mark
+        return current_app.response_class(text.getvalue(), mimetype="text/csv", headers=headers)
     if mimetype not in ("application/json", "application/geo+json", ""):
         from werkzeug.exceptions import UnsupportedMediaType
 
@@ -665,40 +407,9 @@ def locate_many():
             f"send GeoJSON (application/geo+json or application/json) or CSV (text/csv), "
             f"not {mimetype[:60]}"
         )
-    raw = request.get_data(cache=False)
-    kind, obj, batch, legacy = _read_geojson(raw)
-    crs = _crs.normalize_crs(param_crs) if param_crs else (legacy or "wgs84")
-    if param_crs and legacy and legacy != crs:
-        raise InputError(f"the crs parameter ({crs}) and the file's crs member ({legacy}) disagree")
-    answers = _answers(loc, batch, crs)
-    headers = {"X-Geogrid-Version": str(version.number)}
-    if kind in ("Feature", "Point"):
-        feature = obj if kind == "Feature" else {"type": "Feature", "geometry": obj}
-        out = _feature_with(feature, answers[0])
-        out["version"] = version.number
-        return _geojson(out, headers)
-    if kind == "MultiPoint":
-        features = [
-            _feature_with(
-                {"type": "Feature", "geometry": {"type": "Point", "coordinates": p}}
-                if isinstance(p, list)
-                else None,
-                a,
-                index=i,
-            )
-            for i, (p, a) in enumerate(zip(obj["coordinates"], answers, strict=True))
-        ]
-    else:
-        features = [_feature_with(f, a) for f, a in zip(obj["features"], answers, strict=True)]
-    out = {
-        "type": "FeatureCollection",
-        "version": version.number,
-        "summary": _summary(answers),
-        "features": features,
-    }
-    if "crs" in obj:
-        out["crs"] = obj["crs"]
-    return _geojson(out, headers)
+    points = bulk.read_geojson(request.get_data(cache=False), limit=limit)
+    results = bulk.locate(points, loc, crs, fields=ANSWER_FIELDS)
+    return _geojson(bulk.to_geojson(results, version=version.number), headers)
 
 
 # ============================================================================ grids

@@ -16,7 +16,7 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import mapping, shape
 
-from geogrid import cli, crs, io, model, sample
+from geogrid import bulk, cli, crs, io, model, sample
 
 DATA = model.default_data_dir()
 LAYER_FILES = list(model.LAYER_FILES.values())
@@ -489,7 +489,7 @@ def test_bulk_csv_with_bad_rows(tmp_path, units, locator):
     result = run("locate", "--in", src, "--out", out, code=1)
     rows = _read_csv(out)
     assert list(rows[0])[:4] == ["编号", "经度", "纬度", "备注"]
-    assert list(rows[0])[4:] == [*cli.BULK_COLUMNS, "error"]
+    assert list(rows[0])[4:] == [*bulk.ANSWER_FIELDS, "error"]
     assert len(rows) == len(picked) + 3
     by_code = {code: grid for code, _, _, grid in picked}
     for row in rows[: len(picked)]:
@@ -574,6 +574,58 @@ def test_bulk_geojson_round_trip(tmp_path, units, locator):
     assert float(rows[0]["lon"]) == picked[0][1]
 
 
+def test_bulk_gb18030_csv_and_a_legacy_crs_member(tmp_path, units, locator):
+    picked = units[3::31]
+    src = tmp_path / "excel.csv"  # Excel on Chinese Windows saves GBK
+    lines = ["编号,经度,纬度"] + [f"{code},{lon!r},{lat!r}" for code, lon, lat, _ in picked]
+    src.write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
+    out = tmp_path / "located.csv"
+    run("locate", "--in", src, "--out", out)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 for Excel
+    assert [r["grid2_code"] for r in _read_csv(out)] == [p[3] for p in picked]
+
+    legacy = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4549"}}
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "properties": {"code": code},
+            "geometry": {"type": "Point", "coordinates": list(crs.to_metric(lon, lat))},
+        }
+        for code, lon, lat, _ in picked
+    ]
+    src = tmp_path / "qgis.geojson"
+    fc = {"type": "FeatureCollection", "crs": legacy, "features": features}
+    src.write_text(json.dumps(fc), encoding="utf-8")
+    out = tmp_path / "located.geojson"
+    run("locate", "--in", src, "--out", out)  # no --crs: the file's own
+    got = json.loads(out.read_text(encoding="utf-8"))
+    assert got["crs"] == legacy and got["summary"]["located"] == len(picked)
+    for feature, original, (_, lon, lat, grid) in zip(
+        got["features"], features, picked, strict=True
+    ):
+        assert feature["id"] == original["id"] and feature["geometry"] == original["geometry"]
+        assert feature["properties"]["grid2_code"] == grid
+        assert feature["properties"]["wgs84_lon"] == pytest.approx(lon, abs=1e-7)
+        assert feature["properties"]["wgs84_lat"] == pytest.approx(lat, abs=1e-7)
+        assert isinstance(feature["properties"]["candidates"], list)
+    result = run("locate", "--in", src, "--out", out, "--crs", "gcj02", code=2)
+    assert "qgis.geojson: the CRS given (gcj02) and the file's crs member" in result.stderr
+
+
+def test_bulk_multipoint(tmp_path, locator):
+    src = tmp_path / "points.json"
+    src.write_text(json.dumps({"type": "MultiPoint", "coordinates": [[118.93, 32.11], [1, 2]]}))
+    out = tmp_path / "located.csv"
+    result = run("locate", "--in", src, "--out", out, code=1)
+    assert "1 outside the district: point 2" in result.stderr
+    rows = _read_csv(out)
+    assert [(r["index"], r["lon"], r["grid2_code"]) for r in rows] == [
+        ("0", "118.93", "320113005007007"),
+        ("1", "1", ""),
+    ]
+
+
 def test_bulk_unusable_input_is_exit_2(tmp_path):
     src = tmp_path / "calls.csv"
     src.write_text("name,address\na,b\n", encoding="utf-8")
@@ -581,9 +633,10 @@ def test_bulk_unusable_input_is_exit_2(tmp_path):
     assert "no longitude column" in result.stderr
     result = run("locate", "--in", src, "--out", tmp_path / "o.csv", "--lon-col", "x1", code=2)
     assert "no column 'x1'" in result.stderr
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("经度,纬度\n118.93,32.11\n".encode("gbk"))
-    assert "not UTF-8" in run("locate", "--in", gbk, "--out", tmp_path / "o.csv", code=2).stderr
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"lon,lat,name\n118.93,32.11,\xff\xfe\xfa\n")
+    result = run("locate", "--in", latin, "--out", tmp_path / "o.csv", code=2)
+    assert "latin.csv: the CSV is neither UTF-8 nor GB18030 text" in result.stderr
     result = run("locate", "--in", tmp_path / "none.csv", "--out", tmp_path / "o.csv", code=2)
     assert result.stderr.startswith("error: ") and "none.csv" in result.stderr
     assert (

@@ -395,6 +395,15 @@ def test_bulk_csv_x_y_columns_bom_and_gbk(site):
     assert only == []
 
 
+def test_bulk_csv_rows_that_do_not_fit_the_header(site):
+    text = "name,lon,lat\na,118.93,32.11,stray\nb,118.93,\nc,118.93,32.11,,\n,,\n"
+    rows = read_csv(post(site, "/api/v1/locate", text, "text/csv"))
+    assert [r["name"] for r in rows] == ["a", "b", "c"]  # a row of separators only is blank
+    assert rows[0]["error"] == "the row has more values than the header's 3 columns"
+    assert rows[1]["error"] == "lat is empty"
+    assert rows[2]["grid2_code"] == POINT_GRID and rows[2]["error"] == ""
+
+
 BAD_BODIES = [
     ("application/json", "{not json", 400, "not valid JSON"),
     ("application/json", "[1, 2]", 400, "expected a GeoJSON"),
