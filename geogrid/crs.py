@@ -660,7 +660,8 @@ def to_wgs84(x, y, crs="wgs84"):
 
 def input_to_wgs84(x, y, crs="wgs84"):
     """Check input coordinates in ``crs`` and convert them to WGS-84 lon/lat, checking the
-    result too: a projected point far outside its CRS's area has no real lon/lat.
+    result too: a projected point far outside its CRS's area has no real lon/lat. Float64 arrays
+    already in WGS-84 (or CGCS2000) come back as they are, not copied.
 
     >>> input_to_wgs84(399011.0, 3554551.0, "EPSG:4549")[1] > 32
     True
@@ -671,6 +672,8 @@ def input_to_wgs84(x, y, crs="wgs84"):
     """
     crs = normalize_crs(crs)
     check_coordinates(x, y, crs)
+    if _TO_WGS84.get(crs) is _identity and np.ndim(x) and np.ndim(y):
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)  # no copy of big arrays
     lon, lat = to_wgs84(x, y, crs)
     if crs not in CRS_NAMES:
         try:
@@ -787,6 +790,11 @@ def _check_values(value, name: str, bounds: tuple[float, float] | None):
     elif array.dtype.kind not in "iuf":
         raise CoordinateError(f"{name} must be numbers, got an array of {array.dtype}")
     flat = array.ravel()
+    if flat.size:  # the common case in two fast passes: min and max (NaN makes both NaN)
+        lo, hi = float(flat.min()), float(flat.max())
+        finite = math.isfinite(lo) and math.isfinite(hi)
+        if finite and (bounds is None or (bounds[0] <= lo and hi <= bounds[1])):
+            return array.shape
     bad = ~np.isfinite(flat)
     problem = "that are not finite numbers"
     if not bad.any() and bounds is not None:

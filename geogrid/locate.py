@@ -64,6 +64,8 @@ PROX_FACTOR = 3
 PROX_BLOCK = 32
 #: Boundary segments per chain, the unit of the distance lists.
 CHAIN = 8
+#: Points in edge-crossed cells located together by :meth:`Locator.locate_many`.
+MIXED_CHUNK = 4096
 #: Cells within this fraction of a cell of a segment count as touched (covers rounding of u, v).
 _TOUCH_EPS = 1e-7
 
@@ -431,21 +433,6 @@ class Locator:
         self._cell_ptr = np.append(cell_start, len(pair_seg))
         self._cell_seg = pair_seg
         self._mixed_cells = mixed_cells
-        # candidates: the distinct grids of those segments, ascending, padded with -1
-        kcell = np.repeat(np.searchsorted(mixed_cells, pair_cell), 2)
-        kpoly = np.column_stack([self._p0[pair_seg], self._p1[pair_seg]]).ravel()
-        keep = kpoly >= 0
-        pairs = np.unique(kcell[keep] * (len(self._polys) + 1) + kpoly[keep])
-        kc, kp = np.divmod(pairs, len(self._polys) + 1)
-        start = np.searchsorted(kc, np.arange(nmixed))
-        rank = np.arange(len(kc)) - start[kc]
-        self._cand = np.full((nmixed, int(rank.max()) + 1), -1, dtype=np.int32)
-        self._cand[kc, rank] = kp
-        self._ncand = np.bincount(kc, minlength=nmixed)
-        # "closed" cells: no segment of the district's outer boundary touches them
-        outer = np.zeros(nmixed, dtype=bool)
-        outer[np.searchsorted(mixed_cells, pair_cell[self._p1[pair_seg] < 0])] = True
-        self._closed = ~outer
         self._build_rays()
 
     def _build_rays(self) -> None:
@@ -477,6 +464,21 @@ class Locator:
             )
         ]
         self._ray_segs = segs
+        # the same for the bulk path, as arrays: per mixed cell the distinct segments of its run
+        # (CSR: _run_ptr, _run_seg), the x where its ray ends and the owner there
+        ptr = self._cell_ptr
+        k = np.arange(len(self._mixed_cells))
+        stop = k + (end - colsm)
+        count = ptr[stop] - ptr[k]
+        rep = np.repeat(k, count)
+        pos = np.repeat(ptr[k] - np.cumsum(count) + count, count) + np.arange(count.sum())
+        keys = np.unique(rep * len(a) + self._cell_seg[pos])
+        self._run_seg = keys % len(a)
+        self._run_ptr = np.searchsorted(keys // len(a), np.arange(len(k) + 1))
+        self._ray_x = self._x0 + end * self._dx
+        self._ray_label = self._flat[rows * nx + end]
+        self._seg_lo, self._seg_hi = a, b
+        self._seg_flip = (self._p0 + 1) ^ np.where(self._p1 >= 0, self._p1 + 1, 0)
         self._ray_end = end.tolist()
         self._ray_ptr = self._cell_ptr.tolist()
         self._ray_cellseg = self._cell_seg.tolist()
@@ -851,24 +853,48 @@ class Locator:
         xs, ys = _crs.input_to_wgs84(xs, ys, crs)
         label = self._table_labels(xs, ys)
         mixed = np.flatnonzero(label < -1)
-        if len(mixed):
-            k = -2 - label[mixed]
-            cand, ncand, closed = self._cand[k], self._ncand[k], self._closed[k]
-            px, py = xs[mixed], ys[mixed]
-            found = np.full(len(mixed), -1, dtype=np.int32)
-            for c in range(cand.shape[1]):
-                open_ = found < 0
-                # inside the district, a point in none of the other candidates is in the last
-                last = np.flatnonzero(open_ & closed & (ncand == c + 1))
-                found[last] = cand[last, c]
-                todo = np.flatnonzero(open_ & (ncand > c) & ~(closed & (ncand == c + 1)))
-                if not len(todo):
-                    continue
-                grid = cand[todo, c]
-                hit = shapely.intersects_xy(self._polys[grid], px[todo], py[todo])
-                found[todo[hit]] = grid[hit]
-            label[mixed] = found
+        # a few thousand points at a time: the temporaries (about four per point) stay below
+        # malloc's mmap threshold, so they are reused instead of page-faulted in on every call
+        for s in range(0, len(mixed), MIXED_CHUNK):
+            m = mixed[s : s + MIXED_CHUNK]
+            label[m] = self._owners_of_mixed(-2 - label[m], xs[m], ys[m])
         return Located(label, self)
+
+    def _owners_of_mixed(self, k: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """Owners of points in mixed cells ``k``: :meth:`_owner_exact`'s ray cast, vectorised.
+
+        Each crossing flips its grids in and out of the set of grids holding the point; in a
+        coverage that set ends with at most one grid, so XOR-ing the flipped ``index + 1`` values
+        names it. Points whose orientation tests the floating-point filter cannot decide (on or
+        within rounding of an edge, or of the ray's end) take the exact single-point path.
+        """
+        start, stop = self._run_ptr[k], self._run_ptr[k + 1]
+        count = stop - start
+        first = np.cumsum(count) - count
+        pt = np.repeat(np.arange(len(k)), count)
+        seg = self._run_seg[np.repeat(start - first, count) + np.arange(count.sum())]
+        x, y = px[pt], py[pt]
+        a, b = self._seg_lo[seg], self._seg_hi[seg]
+        ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+        spans = (ay <= y) & (y <= by)
+        crossing = spans & (y < by)
+        unsure = np.zeros(len(pt), dtype=bool)
+        sides = []
+        for cx in (x, self._ray_x[k][pt]):  # the point, then the ray's end: Shewchuk's filter
+            left = (ax - cx) * (by - y)
+            right = (ay - y) * (bx - cx)
+            det = left - right
+            bound = _ERRBOUND * (np.abs(left) + np.abs(right))
+            unsure |= np.abs(det) <= bound
+            sides.append(det)
+        crossing &= (sides[0] > 0) & (sides[1] < 0)
+        flips = np.where(crossing, self._seg_flip[seg], 0)
+        owner = (np.bitwise_xor.reduceat(flips, first) ^ (self._ray_label[k] + 1)) - 1
+        # every mixed cell has a segment of its own, so no run is empty (reduceat needs that)
+        redo = np.flatnonzero(np.logical_or.reduceat(unsure & spans, first))
+        for i in redo.tolist():
+            owner[i] = self._owner_exact(int(k[i]), float(px[i]), float(py[i]))[0]
+        return owner
 
     def _table_labels(self, xs: np.ndarray, ys: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
         """Table labels of many WGS-84 points, in cache-sized chunks (no full-size temporaries).
