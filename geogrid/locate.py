@@ -52,6 +52,7 @@ from rtree import index as rtree_index
 from shapely.strtree import STRtree
 
 from . import crs as _crs
+from .errors import DataError
 from .model import District, default_data_dir
 
 #: Default distance (metres) from a boundary within which a dispatcher is asked to confirm.
@@ -331,6 +332,15 @@ class Locator:
         p1 = np.full(n, -1)
         second = np.flatnonzero(owner != p0[inverse])
         p1[inverse[second]] = owner[second]
+        # in a coverage an edge bounds at most two grids, one on each side, whose rings run along
+        # it in opposite directions; more, or two in one direction, is an overlap
+        times = np.bincount(inverse, minlength=n)
+        turns = np.bincount(inverse, weights=np.where(swap, 1.0, -1.0), minlength=n)
+        bad = np.flatnonzero((times > 2) | ((times == 2) & (turns != 0)))
+        if len(bad):
+            g = bad[0]
+            x, y = (keys[first[g], :2] + keys[first[g], 2:]) / 2
+            raise self._overlap(np.unique(owner[inverse == g]), x, y)
         # in ring order, directed as in p0's counter-clockwise ring (p0's interior on the left)
         order = np.argsort(first, kind="stable")
         first, p0, p1 = first[order], p0[order], p1[order]
@@ -422,8 +432,18 @@ class Locator:
         val = sign * (self._p0[seg] + 1) - sign * np.where(self._p1[seg] >= 0, self._p1[seg] + 1, 0)
         np.add.at(diff, (j, col), val)
         label = np.cumsum(diff[:, :nx], axis=1) - 1
+        # the same count of the grids holding each centre: more than one is an overlap
+        holders = np.zeros((ny, nx + 1), dtype=np.int16)
+        np.add.at(holders, (j, col), (sign * np.where(self._p1[seg] >= 0, 0, 1)).astype(np.int16))
+        holders = np.cumsum(holders[:, :nx], axis=1, dtype=np.int16)
 
         table = label.astype(np.int32).ravel()
+        overlap = holders.ravel() > 1
+        overlap[mixed_cells] = False  # a mixed cell's centre can lie on an edge: not counted
+        if overlap.any():
+            row, col = divmod(int(np.flatnonzero(overlap)[0]), nx)
+            x, y = self._x0 + (col + 0.5) * dx, self._y0 + (row + 0.5) * dy
+            raise self._overlap(np.flatnonzero(shapely.intersects_xy(self._polys, x, y)), x, y)
         nmixed = len(mixed_cells)
         table[mixed_cells] = -2 - np.arange(nmixed, dtype=np.int32)
         self._table = table.reshape(ny, nx)
@@ -434,6 +454,15 @@ class Locator:
         self._cell_seg = pair_seg
         self._mixed_cells = mixed_cells
         self._build_rays()
+
+    def _overlap(self, grids, x: float, y: float) -> DataError:
+        """The error for grids that overlap (data never validated): no single owner there.
+        Overlaps narrower than a table cell and not along whole edges, such as rounding slivers,
+        are answered by the edge rule instead."""
+        return DataError(
+            f"second-level grids {' and '.join(self._grids[i].code for i in grids)} overlap "
+            f"near {x:.6f}, {y:.6f}: a place must have one owner; `geogrid validate` shows where"
+        )
 
     def _build_rays(self) -> None:
         """Per mixed cell, what a single-point ray cast needs (see :meth:`_owner_exact`)."""
@@ -478,7 +507,6 @@ class Locator:
         self._ray_x = self._x0 + end * self._dx
         self._ray_label = self._flat[rows * nx + end]
         self._seg_lo, self._seg_hi = a, b
-        self._seg_flip = (self._p0 + 1) ^ np.where(self._p1 >= 0, self._p1 + 1, 0)
         self._ray_end = end.tolist()
         self._ray_ptr = self._cell_ptr.tolist()
         self._ray_cellseg = self._cell_seg.tolist()
@@ -863,15 +891,17 @@ class Locator:
     def _owners_of_mixed(self, k: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """Owners of points in mixed cells ``k``: :meth:`_owner_exact`'s ray cast, vectorised.
 
-        Each crossing flips its grids in and out of the set of grids holding the point; in a
-        coverage that set ends with at most one grid, so XOR-ing the flipped ``index + 1`` values
-        names it. Points whose orientation tests the floating-point filter cannot decide (on or
-        within rounding of an edge, or of the ray's end) take the exact single-point path.
+        A grid holds a point when the grids named by the ray's end and by the edges the ray
+        crosses name it an odd number of times; of those (one, unless grids overlap by a rounding
+        sliver) the first in code order owns it, as on the single-point path. Points whose
+        orientation tests the floating-point filter cannot decide (on or within rounding of an
+        edge, or of the ray's end) take the exact single-point path.
         """
+        n, ngrids = len(k), len(self._polys)
         start, stop = self._run_ptr[k], self._run_ptr[k + 1]
         count = stop - start
         first = np.cumsum(count) - count
-        pt = np.repeat(np.arange(len(k)), count)
+        pt = np.repeat(np.arange(n), count)
         seg = self._run_seg[np.repeat(start - first, count) + np.arange(count.sum())]
         x, y = px[pt], py[pt]
         a, b = self._seg_lo[seg], self._seg_hi[seg]
@@ -888,8 +918,23 @@ class Locator:
             unsure |= np.abs(det) <= bound
             sides.append(det)
         crossing &= (sides[0] > 0) & (sides[1] < 0)
-        flips = np.where(crossing, self._seg_flip[seg], 0)
-        owner = (np.bitwise_xor.reduceat(flips, first) ^ (self._ray_label[k] + 1)) - 1
+        cp, cs = pt[crossing], seg[crossing]
+        p0, p1, end = self._p0[cs], self._p1[cs], self._ray_label[k]
+        shared, ends = p1 >= 0, end >= 0
+        keys = np.concatenate(
+            [
+                cp * ngrids + p0,
+                cp[shared] * ngrids + p1[shared],
+                np.flatnonzero(ends) * ngrids + end[ends],
+            ]
+        )
+        keys, times = np.unique(keys, return_counts=True)
+        keys = keys[times % 2 == 1]  # sorted: by point, then grid
+        point, grid = np.divmod(keys, ngrids)
+        lead = np.ones(len(keys), dtype=bool)
+        lead[1:] = point[1:] != point[:-1]
+        owner = np.full(n, -1, dtype=np.int64)
+        owner[point[lead]] = grid[lead]
         # every mixed cell has a segment of its own, so no run is empty (reduceat needs that)
         redo = np.flatnonzero(np.logical_or.reduceat(unsure & spans, first))
         for i in redo.tolist():

@@ -468,6 +468,19 @@ def test_locate_usage_errors():
     assert "not both" in run("locate", "1", "2", "--in", "a.csv", "--out", "b.csv", code=2).output
 
 
+def test_locate_on_overlapping_grids_is_exit_2(tmp_path):
+    data = copy_data(tmp_path)
+    fc_path = data / model.LAYER_FILES["grids2"]
+    fc = json.loads(fc_path.read_text(encoding="utf-8"))
+    twin = json.loads(json.dumps(fc["features"][0]))  # a second grid drawn over the first
+    twin["properties"]["code"] = fc["features"][0]["properties"]["code"][:-3] + "999"
+    fc["features"].append(twin)
+    fc_path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    result = run("locate", "118.93", "32.11", "--data", data, code=2)
+    assert result.stderr.startswith("error: second-level grids ") and "overlap" in result.stderr
+    assert "geogrid validate" in result.stderr
+
+
 # ---------------------------------------------------------------------- locate, bulk
 def _read_csv(path: Path) -> list[dict]:
     with open(path, encoding="utf-8-sig", newline="") as f:

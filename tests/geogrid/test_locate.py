@@ -12,7 +12,7 @@ import shapely
 from shapely.strtree import STRtree
 
 from geogrid import crs
-from geogrid.errors import CoordinateError, CRSError
+from geogrid.errors import CoordinateError, CRSError, DataError
 from geogrid.locate import NEAR_M, Locator, default_locator, locate, locate_many, orient
 from geogrid.model import GRID1_COLUMNS, GRID2_COLUMNS, District, _frame, default_data_dir
 
@@ -321,7 +321,7 @@ def _tiling(cells: list[tuple[str, shapely.Polygon]]) -> District:
         GRID2_COLUMNS,
         [p for _, p in cells],
     )
-    union = shapely.coverage_union_all([p for _, p in cells])
+    union = shapely.union_all([p for _, p in cells])  # the cells may overlap (tests of refusal)
     g1 = _frame(
         [{"code": parent, "name": "测试社区", "parent": "320113005"}], GRID1_COLUMNS, [union]
     )
@@ -371,6 +371,40 @@ def test_tricky_tiling_edges_on_table_lines(resolution):
     assert enclave.grid2.code == "320113005001010" and enclave.match == "interior"
     ring = loc.locate(x0 + 1.1 * s, y0 + 1.5 * s)
     assert ring.grid2.code == "320113005001005"
+
+
+def test_overlapping_grids_are_refused_but_rounding_slivers_are_answered():
+    """Data never validated (``geogrid locate --data DIR``) may overlap: no owner is invented."""
+    x0, y0, s = 118.875, 32.0625, 0.0078125
+    cells = [
+        (f"320113005001{i + 1:03d}", shapely.box(x0 + i * s / 2, y0, x0 + i * s / 2 + s, y0 + s))
+        for i in range(3)
+    ]  # each square overlaps the next by half
+    d = _tiling(cells[:1])
+    d.grids2 = _tiling(cells).grids2
+    with pytest.raises(
+        DataError, match=r"grids 320113005001001 and 320113005001002 overlap near 118.8"
+    ):
+        Locator(d, resolution=64)
+    # a rounding sliver, as validation lets through (a vertex of one grid 1e-7 degree past its
+    # neighbour's edge): both paths answer by the edge rule, the smaller code
+    tip = x0 + s + 1e-7
+    left = shapely.Polygon(
+        [(x0, y0), (x0 + s, y0), (tip, y0 + s / 2), (x0 + s, y0 + s), (x0, y0 + s)]
+    )
+    right = shapely.box(x0 + s, y0, x0 + 2 * s, y0 + s)
+    loc = Locator(_tiling([("320113005001001", left), ("320113005001002", right)]), resolution=64)
+    rng = np.random.default_rng(12)
+    xs = np.concatenate([rng.uniform(x0, x0 + 2 * s, 5000), x0 + s + rng.uniform(0, 1e-7, 5000)])
+    ys = np.concatenate(
+        [rng.uniform(y0, y0 + s, 5000), y0 + s / 2 + rng.uniform(-1e-5, 1e-5, 5000)]
+    )
+    truth = covering(np.array([left, right]), xs, ys)
+    in_sliver = shapely.intersects_xy(left, xs, ys) & shapely.intersects_xy(right, xs, ys)
+    assert in_sliver.sum() > 100
+    assert (loc.locate_many(xs, ys).index == truth).all()
+    for x, y, t in zip(xs[::10].tolist(), ys[::10].tolist(), truth[::10].tolist(), strict=True):
+        assert loc.locate(x, y).grid2.code == f"320113005001{t + 1:03d}"
 
 
 def test_orient_is_exact():
