@@ -284,10 +284,11 @@ class Locator:
         other._set_grids(district)
         return other
 
-    def prepare(self, *, lists: bool = True) -> Locator:
+    def prepare(self, *, lists: bool = True, stop: threading.Event | None = None) -> Locator:
         """Build the distance structures now: their shared part always, and with ``lists`` every
         block's lists too (otherwise each block is built by the first single-point call that
-        needs it, in a few milliseconds). Safe to call from another thread while serving."""
+        needs it, in a few milliseconds). Safe to call from another thread while serving; that
+        thread can be told to leave the rest for later with ``stop``."""
         with self._build_lock:
             if self._prox is None:
                 self._build_prox()
@@ -295,9 +296,13 @@ class Locator:
         if not lists:
             return self
         for k in range(len(self._rays)):
+            if k % 1024 == 0 and stop is not None and stop.is_set():
+                return self
             self._ray(k)
         todo = [b for b, built in enumerate(p.blocks) if built is None]
         for k in range(0, len(todo), 8):  # in chunks, skipping blocks requests built meanwhile
+            if stop is not None and stop.is_set():
+                return self
             chunk = [b for b in todo[k : k + 8] if p.blocks[b] is None]
             if chunk:
                 self._prox_blocks(chunk)

@@ -18,9 +18,12 @@ roster change only swaps the people the answers carry.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +40,34 @@ log = logging.getLogger(__name__)
 CHECK_INTERVAL = 0.25
 #: Locators of past versions kept in memory for "as of" lookups.
 KEEP_VERSIONS = 4
+#: "As of" locators kept, one per (version, people on duty): most lookups of a day share one.
+KEEP_ROSTERS = 16
 #: Guards building a search index (one at a time per process).
 _SEARCH_LOCK = threading.Lock()
+#: Set when the process exits: background work stops at its next checkpoint.
+EXITING = threading.Event()
+_BACKGROUND: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def in_background(target, *args, name: str) -> threading.Thread:
+    """Run ``target(*args)`` in a daemon thread that the process waits for when it exits.
+
+    A daemon thread still inside NumPy, shapely or GEOS while the interpreter shuts down can
+    crash it (a segmentation fault after a command has done its work). At exit :data:`EXITING`
+    is set, so loops can stop early, and these threads are joined first.
+    """
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    _BACKGROUND.add(thread)
+    thread.start()
+    return thread
+
+
+@atexit.register
+def _join_background(patience: float = 10.0) -> None:
+    EXITING.set()
+    deadline = time.monotonic() + patience  # a thread stuck in a database call: give up
+    for thread in list(_BACKGROUND):
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 class Service:
@@ -69,6 +98,7 @@ class Service:
         self._state: tuple[int | None, int] | None = None
         self._current: tuple[VersionInfo, Locator] | None = None
         self._by_version: OrderedDict[int, Locator] = OrderedDict()
+        self._by_roster: OrderedDict[tuple, Locator] = OrderedDict()
         self._watch = watch
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
@@ -119,7 +149,7 @@ class Service:
 
     def _fill_later(self, locator: Locator) -> None:
         """Build all of a new locator's distance lists in the background."""
-        threading.Thread(target=locator.prepare, name="geogrid-prepare", daemon=True).start()
+        in_background(functools.partial(locator.prepare, stop=EXITING), name="geogrid-prepare")
 
     def _remember(self, version_id: int, locator: Locator) -> Locator:
         self._by_version[version_id] = locator
@@ -133,14 +163,11 @@ class Service:
             with self._lock:
                 if self._watcher is None or not self._watcher.is_alive():
                     self._stop.clear()
-                    self._watcher = threading.Thread(
-                        target=self._watch_loop, name="geogrid-watch", daemon=True
-                    )
-                    self._watcher.start()
+                    self._watcher = in_background(self._watch_loop, name="geogrid-watch")
 
     def _watch_loop(self) -> None:
         failures = 0
-        while not self._stop.wait(self.check_interval):
+        while not self._stop.wait(self.check_interval) and not EXITING.is_set():
             try:
                 with self._lock:
                     self._refresh()
@@ -159,13 +186,29 @@ class Service:
             self._watcher.join(timeout=5)
 
     def locator_at(self, when: datetime) -> tuple[VersionInfo, Locator]:
-        """The version current at ``when`` and a locator answering with who was on duty then."""
+        """The version current at ``when`` and a locator answering with who was on duty then.
+
+        Locators are kept per version and per set of people on duty (the roster rows and what
+        they say), so a lookup whose answer is already in memory costs two small queries."""
         v = self.store.version_at(self.district_code, when)
         if v is None:
             raise NotFound(
                 f"district {self.district_code} had no published version at {when.isoformat()}"
             )
+        duties = self.store.duties_at(self.district_code, when)
+        key = (
+            v.id,
+            frozenset(
+                (d.id, d.grid_code, d.role, d.name, d.phone, d.title)  # not the validity dates
+                for roles in duties.values()
+                for d in roles.values()
+            ),
+        )
         with self._lock:
+            loc = self._by_roster.get(key)
+            if loc is not None:
+                self._by_roster.move_to_end(key)
+                return v, loc
             base = self._by_version.get(v.id)
             if base is not None:
                 self._by_version.move_to_end(v.id)
@@ -174,7 +217,12 @@ class Service:
                     v.id, Locator(self.store.load_district(v.id)).prepare(lists=False)
                 )
                 self._fill_later(base)
-        return v, base.with_people(self.store.load_district(v.id, people_at=when))
+        loc = base.with_people(self.store.load_district(v.id, people_at=when))
+        with self._lock:
+            self._by_roster[key] = loc
+            while len(self._by_roster) > KEEP_ROSTERS:
+                self._by_roster.popitem(last=False)
+        return v, loc
 
     # ------------------------------------------------------------------ answers
     def locate(self, x, y, crs: str = "wgs84", *, at: datetime | None = None) -> Location:

@@ -36,6 +36,7 @@ from shapely.ops import polylabel
 
 from geogrid import crs as _crs
 from geogrid.display import for_display
+from geogrid.service import in_background
 
 from .auth import roles_required
 from .i18n import N_
@@ -415,7 +416,7 @@ def map_parts() -> tuple[object, dict]:
             cache.move_to_end(key)
             return version, parts
     # a new version (or language): have the search index ready before the dispatcher types
-    threading.Thread(target=_warm_search, args=(svc,), name="geogrid-search", daemon=True).start()
+    in_background(_warm_search, svc, name="geogrid-search")
     parts = build_map(loc.district, tianditu_key=key[2])
     parts["names_script"] = _names_script(parts["names"])
     with _lock:

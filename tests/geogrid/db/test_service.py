@@ -3,6 +3,9 @@ answers, and one locator per version."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from datetime import timedelta
 
 import pytest
@@ -59,7 +62,7 @@ def builds(monkeypatch):
     return made
 
 
-def test_answers_follow_versions_and_roster_as_of_any_time(seeded, builds):
+def test_answers_follow_versions_and_roster_as_of_any_time(seeded, builds, monkeypatch):
     store, v1 = seeded
     d1 = sample()
     other = sibling(d1)
@@ -109,3 +112,43 @@ def test_answers_follow_versions_and_roster_as_of_any_time(seeded, builds):
     for _ in range(3):
         svc.locate(*POINT, at=t1)
     assert builds == [156, 156]  # one locator per version, however many requests
+
+    # an "as of" answer already in memory (same version, same people on duty) is not reloaded
+    loads = []
+    load = store.load_district
+    monkeypatch.setattr(store, "load_district", lambda *a, **k: loads.append(k) or load(*a, **k))
+    for when in (t1, t1 + (t2 - t1) / 2, t2 - US):
+        assert svc.locate(*POINT, at=when).grid2.people["worker"] == old_owner_worker
+    assert svc.locate(*q, at=t3).grid2.people["worker"] == "王新"
+    assert loads == []
+    store.assign(DISTRICT, OWNER, "worker", "李后", "13800000002", actor="disp")
+    t4 = store.duty_history(DISTRICT, OWNER)[-1].valid_from
+    assert svc.locate(*q, at=t4).grid2.people["worker"] == "李后"  # new people: loaded once
+    assert svc.locate(*q, at=t4 + US).grid2.people["worker"] == "李后"
+    assert svc.locate(*q, at=t4 - US).grid2.people["worker"] == "王新"
+    assert len(loads) == 1 and builds == [156, 156]
+
+
+def test_background_work_is_stopped_and_joined_when_the_process_exits(tmp_path):
+    """A command that returns while a locator is still being filled in must exit cleanly: the
+    background thread is told to stop and waited for, not torn down inside GEOS."""
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from geogrid.service import EXITING, in_background
+
+        def work(path):
+            while not EXITING.wait(0.01):
+                pass
+            time.sleep(0.2)  # still busy when the interpreter starts to shut down
+            open(path, "w").write("stopped cleanly")
+
+        in_background(work, sys.argv[1], name="test-work")
+        """
+    )
+    done = tmp_path / "done"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(done)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert done.read_text() == "stopped cleanly"
