@@ -37,6 +37,7 @@ def build(config: dict | None = None) -> Flask:
 
     for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
         app.register_blueprint(module.bp)
+    app.view_functions["static"] = assets.static_file
     errors.register(app)
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.globals["role_name"] = i18n.role_name

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, send_from_directory
+from flask import Blueprint, abort, current_app
+
+from .compress import send_file_gzipped
 
 bp = Blueprint("vendor", __name__)
 
@@ -30,7 +32,12 @@ def vendor(package: str, filename: str):
     root = NODE_MODULES / sub
     if not root.is_dir():  # pragma: no cover - a set-up error, reported clearly
         abort(503, f"front-end libraries missing: run `npm ci` (looked in {root})")
-    return send_from_directory(root, filename, max_age=7 * 24 * 3600)
+    return send_file_gzipped(root, filename, max_age=7 * 24 * 3600)
+
+
+def static_file(filename: str):
+    """The app's own ``/static/`` files, gzipped like the libraries (replaces Flask's view)."""
+    return send_file_gzipped(current_app.static_folder, filename)
 
 
 def vendor_path(package: str) -> Path:

@@ -211,6 +211,35 @@ def test_page_weight_is_modest(site, login):
     assert resp.headers["Cache-Control"] == "private, no-store"
 
 
+def test_scripts_and_styles_are_gzipped_and_revalidated(site, login):
+    """Leaflet, its plugin and the app's own files travel gzipped (isolated networks are often
+    slow), each variant with its own ETag, so a revisit is answered 304 either way."""
+    client, html = page(site, login)
+    for _, url in assets_of(html):
+        plain = client.get(url)
+        body = plain.get_data()
+        plain.close()  # the file let go
+        zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == zipped.status_code == 200, url
+        if len(body) < 1400:  # not worth compressing
+            zipped.close()
+            assert "Content-Encoding" not in zipped.headers, url
+            continue
+        assert zipped.headers["Content-Encoding"] == "gzip", url
+        assert "Accept-Encoding" in zipped.headers["Vary"]
+        assert gzip.decompress(zipped.data) == body, url
+        assert len(zipped.data) < len(body) / 2, url
+        assert zipped.headers["ETag"] != plain.headers["ETag"]
+        for resp, encoding in ((zipped, {"Accept-Encoding": "gzip"}), (plain, {})):
+            again = client.get(url, headers={**encoding, "If-None-Match": resp.headers["ETag"]})
+            assert again.status_code == 304 and not again.get_data(), url
+            again.close()
+    # files that are not text are sent as they are
+    icon = client.get("/vendor/leaflet/images/marker-icon.png", headers={"Accept-Encoding": "gzip"})
+    icon.close()
+    assert icon.status_code == 200 and "Content-Encoding" not in icon.headers
+
+
 def test_map_parts_are_cached_per_version(xss_site, login):
     _, first = page(xss_site, login)
     _, again = page(xss_site, login)
