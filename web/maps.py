@@ -249,7 +249,7 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
 
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=13,
+        zoom_start=13,  # map.js then frames the district beside the layer control
         tiles=None,
         control_scale=False,  # map.js adds a metric-only scale
         prefer_canvas=False,
@@ -262,7 +262,6 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
     m.default_js = [("leaflet", _vendor("leaflet", "leaflet.js"))]
     m.default_css = [("leaflet_css", _vendor("leaflet", "leaflet.css"))]
     m.options.update(maxZoom=19, minZoom=10)  # folium passes these to its default tiles only
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
 
     # base layers: "none" first (the default: no tile server needed), then the tile maps
     bases = {}

@@ -587,6 +587,9 @@
     control.options.collapsed = true;
     control.addTo(map);
   }
+  // frame the district, beside the layer control when it is open (it covers the top-right corner)
+  const controlWidth = layers.control.options.collapsed ? 0 : layers.control.getContainer().offsetWidth;
+  map.fitBounds(outline.getBounds(), { paddingTopLeft: [12, 12], paddingBottomRight: [controlWidth + 12, 12], animate: false });
   if (!map.hasLayer(units)) legend.getContainer().hidden = true;
   units.on("add", () => { legend.getContainer().hidden = false; });
   units.on("remove", () => { legend.getContainer().hidden = true; });

@@ -96,6 +96,23 @@ def test_map_draws_without_tiles(page, live):
     assert "1,787" in page.text_content(".legend-count")
 
 
+def test_the_whole_district_is_in_view_beside_the_layer_control(page, live):
+    login(page, live)  # 1600 x 900: the layer control is open in the top-right corner
+    boxes = page.evaluate(
+        """() => {
+            const r = (el) => { const b = el.getBoundingClientRect();
+                return [b.left, b.top, b.right, b.bottom]; };
+            return { district: r(geogridLayers.outline.getLayers()[0].getElement()),
+                     map: r(geogridMap.getContainer()),
+                     control: r(geogridLayers.control.getContainer()) };
+        }"""
+    )
+    d, m, c = boxes["district"], boxes["map"], boxes["control"]
+    assert m[0] <= d[0] and m[1] <= d[1] and d[2] <= m[2] and d[3] <= m[3]  # all of it shows
+    assert d[2] <= c[0] + 2  # and none of it is under the control
+    assert (d[2] - d[0]) > 0.7 * (c[0] - m[0])  # while filling the room beside it
+
+
 def test_click_shows_the_grid_and_its_people(page, live):
     login(page, live)
     _, lon, lat = a_unit(live)
