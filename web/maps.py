@@ -249,7 +249,7 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
 
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=13,  # map.js then frames the district beside the layer control
+        zoom_start=13,
         tiles=None,
         control_scale=False,  # map.js adds a metric-only scale
         prefer_canvas=False,
@@ -262,6 +262,11 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
     m.default_js = [("leaflet", _vendor("leaflet", "leaflet.js"))]
     m.default_css = [("leaflet_css", _vendor("leaflet", "leaflet.css"))]
     m.options.update(maxZoom=19, minZoom=10)  # folium passes these to its default tiles only
+    # the district in view before any layer is drawn (not animated: drawn once, at this zoom);
+    # map.js then moves it beside the layer control, a pan unless that needs a smaller zoom
+    fit = folium.map.FitBounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
+    fit.options["animate"] = False
+    m.add_child(fit)
 
     # base layers: "none" first (the default: no tile server needed), then the tile maps
     bases = {}
