@@ -26,11 +26,16 @@ How it is fast
 --------------
 The district's bounding box is cut into a table of about 1024 × 1024 cells. A cell that no grid
 edge touches is labelled at build time with its owner (or "outside"), so most lookups are one
-array read. A cell that an edge crosses is tested exactly: in bulk with shapely against the few
-grids whose edges cross it (:meth:`Locator.locate_many`, tens of millions of points a second); for
-a single point in pure Python with a ray cast to the next labelled cell along the row
-(:meth:`Locator.locate`, a few microseconds). Distances come from lists, per coarse cell, of the
-edges that can be nearest or within the confirmation distance, scanned nearest first.
+array read. A cell that an edge crosses is tested exactly, with a ray cast along the row to the
+next labelled cell and exact orientation tests: vectorised in NumPy for many points
+(:meth:`Locator.locate_many`, tens of millions of points a second; the few points within rounding
+of an edge go the single-point way), in pure Python for one (:meth:`Locator.locate`, a few
+microseconds). Distances come from lists, per coarse cell, of the edges that can be nearest or
+within the confirmation distance, scanned nearest first.
+
+Grids that overlap over whole table cells, or along whole edges, have no single owner there: the
+locator refuses them (:class:`~geogrid.errors.DataError`, naming two of them). Slivers narrower
+than a cell, such as the rounding overlaps validation lets through, are answered by the edge rule.
 """
 
 from __future__ import annotations
