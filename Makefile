@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-postgis bench-switch translations clean
+.PHONY: install run test lint format bench bench-postgis bench-switch bench-tasks bench-page translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench-postgis: install
 
 bench-switch: install
 	$(PY) bench/switch_bench.py
+
+bench-tasks: install
+	$(PY) bench/tasks_bench.py
+
+bench-page: install
+	$(PY) bench/page_bench.py --runs 7
 
 # After changing interface strings: extract them and merge into the Chinese catalogue, then
 # translate the new entries in web/translations/zh/LC_MESSAGES/messages.po.

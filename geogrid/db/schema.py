@@ -19,13 +19,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
 )
 
-from .types import Geometry, UTCDateTime
+from .types import Geometry, LongStr, Str, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -39,8 +37,8 @@ metadata = MetaData(
 districts = Table(
     "districts",
     metadata,
-    Column("code", String(32), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("code", Str(32), primary_key=True),
+    Column("name", Str(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -48,16 +46,16 @@ versions = Table(
     "versions",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("district_code", Str(32), ForeignKey("districts.code"), nullable=False),
     Column("number", Integer, nullable=False),
-    Column("status", String(16), nullable=False),  # draft | published
+    Column("status", Str(16), nullable=False),  # draft | published
     Column("base_id", Integer, ForeignKey("versions.id"), nullable=True),
-    Column("note", Text, nullable=False, default=""),
+    Column("note", LongStr, nullable=False, default=""),
     Column("meta", JSON, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("created_by", String(100), nullable=False),
+    Column("created_by", Str(100), nullable=False),
     Column("published_at", UTCDateTime, nullable=True),
-    Column("published_by", String(100), nullable=True),
+    Column("published_by", Str(100), nullable=True),
     Column("grid_count", Integer, nullable=False),
     Column("unit_count", Integer, nullable=False),
     UniqueConstraint("district_code", "number"),
@@ -66,7 +64,7 @@ versions = Table(
 district_state = Table(
     "district_state",
     metadata,
-    Column("district_code", String(32), ForeignKey("districts.code"), primary_key=True),
+    Column("district_code", Str(32), ForeignKey("districts.code"), primary_key=True),
     Column("current_version_id", Integer, ForeignKey("versions.id"), nullable=True),
     # bumped by every publish and every roster change: what other processes poll
     Column("revision", Integer, nullable=False, default=0),
@@ -77,10 +75,10 @@ activations = Table(
     "activations",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("district_code", Str(32), ForeignKey("districts.code"), nullable=False),
     Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("activated_at", UTCDateTime, nullable=False),
-    Column("activated_by", String(100), nullable=False),
+    Column("activated_by", Str(100), nullable=False),
     Index(None, "district_code", "activated_at"),
 )
 
@@ -90,10 +88,10 @@ grids = Table(
     Column("id", Integer, primary_key=True),
     Column("version_id", Integer, ForeignKey("versions.id", ondelete="CASCADE"), nullable=False),
     Column("level", Integer, nullable=False),  # 0 the district outline, 1, 2
-    Column("code", String(32), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("parent", String(32), nullable=True),
-    Column("kind", String(32), nullable=True),
+    Column("code", Str(32), nullable=False),
+    Column("name", Str(200), nullable=False),
+    Column("parent", Str(32), nullable=True),
+    Column("kind", Str(32), nullable=True),
     Column("attrs", JSON, nullable=False, default=dict),
     Column("geom", Geometry("Geometry"), nullable=False),
     UniqueConstraint("version_id", "code"),
@@ -105,13 +103,13 @@ units = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("version_id", Integer, ForeignKey("versions.id", ondelete="CASCADE"), nullable=False),
-    Column("code", String(32), nullable=False),
-    Column("name", String(300), nullable=False),
-    Column("category", String(64), nullable=False),
-    Column("address", String(300), nullable=True),
-    Column("head", String(100), nullable=True),
-    Column("head_phone", String(64), nullable=True),
-    Column("grid", String(32), nullable=False),
+    Column("code", Str(32), nullable=False),
+    Column("name", Str(300), nullable=False),
+    Column("category", Str(64), nullable=False),
+    Column("address", Str(300), nullable=True),
+    Column("head", Str(100), nullable=True),
+    Column("head_phone", Str(64), nullable=True),
+    Column("grid", Str(32), nullable=False),
     Column("households", Integer, nullable=True),
     Column("residents", Integer, nullable=True),
     Column("attrs", JSON, nullable=False, default=dict),
@@ -124,23 +122,23 @@ people = Table(
     "people",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(16), nullable=False),  # person | office
-    Column("name", String(200), nullable=False),
-    Column("phone", String(64), nullable=True),
-    Column("title", String(200), nullable=True),
+    Column("kind", Str(16), nullable=False),  # person | office
+    Column("name", Str(200), nullable=False),
+    Column("phone", Str(64), nullable=True),
+    Column("title", Str(200), nullable=True),
 )
 
 duties = Table(
     "duties",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
-    Column("grid_code", String(32), nullable=False),
-    Column("role", String(16), nullable=False),  # leader | office | worker
+    Column("district_code", Str(32), ForeignKey("districts.code"), nullable=False),
+    Column("grid_code", Str(32), nullable=False),
+    Column("role", Str(16), nullable=False),  # leader | office | worker
     Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
     Column("valid_from", UTCDateTime, nullable=False),
     Column("valid_to", UTCDateTime, nullable=True),
-    Column("created_by", String(100), nullable=False),
+    Column("created_by", Str(100), nullable=False),
     Index(None, "district_code", "grid_code", "role", "valid_from"),
 )
 
@@ -148,11 +146,11 @@ users = Table(
     "users",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("username", String(100), nullable=False, unique=True),
-    Column("display_name", String(200), nullable=False),
-    Column("role", String(16), nullable=False),  # dispatcher | planner | worker | admin
-    Column("grid_code", String(32), nullable=True),
-    Column("password_hash", String(300), nullable=False),
+    Column("username", Str(100), nullable=False, unique=True),
+    Column("display_name", Str(200), nullable=False),
+    Column("role", Str(16), nullable=False),  # dispatcher | planner | worker | admin
+    Column("grid_code", Str(32), nullable=True),
+    Column("password_hash", Str(300), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
@@ -162,9 +160,9 @@ api_tokens = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("prefix", String(16), nullable=False),
+    Column("name", Str(200), nullable=False),
+    Column("token_hash", Str(64), nullable=False, unique=True),
+    Column("prefix", Str(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
@@ -174,22 +172,22 @@ incidents = Table(
     "incidents",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("district_code", Str(32), ForeignKey("districts.code"), nullable=False),
     Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
-    Column("grid_code", String(32), nullable=True),
-    Column("grid1_code", String(32), nullable=True),
+    Column("grid_code", Str(32), nullable=True),
+    Column("grid1_code", Str(32), nullable=True),
     Column("lon", Float, nullable=False),
     Column("lat", Float, nullable=False),
     Column("geom", Geometry("Point"), nullable=False),
     Column("input", JSON, nullable=True),
-    Column("category", String(100), nullable=False),
-    Column("subcategory", String(100), nullable=True),
-    Column("description", Text, nullable=False, default=""),
-    Column("channel", String(32), nullable=False),
-    Column("reporter", String(200), nullable=True),
-    Column("state", String(16), nullable=False),
+    Column("category", Str(100), nullable=False),
+    Column("subcategory", Str(100), nullable=True),
+    Column("description", LongStr, nullable=False, default=""),
+    Column("channel", Str(32), nullable=False),
+    Column("reporter", Str(200), nullable=True),
+    Column("state", Str(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("created_by", String(100), nullable=False),
+    Column("created_by", Str(100), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("due_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
@@ -203,10 +201,10 @@ incident_events = Table(
     Column("id", Integer, primary_key=True),
     Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(100), nullable=False),
-    Column("from_state", String(16), nullable=True),
-    Column("to_state", String(16), nullable=False),
-    Column("note", Text, nullable=False, default=""),
+    Column("actor", Str(100), nullable=False),
+    Column("from_state", Str(16), nullable=True),
+    Column("to_state", Str(16), nullable=False),
+    Column("note", LongStr, nullable=False, default=""),
     Index(None, "incident_id"),
 )
 
@@ -215,10 +213,10 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(100), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("entity", String(32), nullable=False),  # version | grid | unit | roster | user | token
-    Column("entity_key", String(100), nullable=False),
+    Column("actor", Str(100), nullable=False),
+    Column("action", Str(64), nullable=False),
+    Column("entity", Str(32), nullable=False),  # version | grid | unit | roster | user | token
+    Column("entity_key", Str(100), nullable=False),
     Column("detail", JSON, nullable=False, default=dict),
     Index(None, "entity", "entity_key"),
 )

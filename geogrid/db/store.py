@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .. import accounts, incidents
-from ..errors import Conflict, InputError, NotFound, ValidationFailed
+from ..errors import Conflict, GeogridError, InputError, NotFound, ValidationFailed
 from ..model import GRID1_COLUMNS, GRID2_COLUMNS, UNIT_COLUMNS, District, _frame
 from . import schema as t
 from .engine import make_engine, upgrade
@@ -126,6 +126,19 @@ class Incident:
         return d
 
 
+@contextmanager
+def _own_errors() -> Iterator[None]:
+    """geogrid's errors raised while SQLAlchemy binds a value (such as a :class:`~.types.Str`
+    refusing a NUL character) come out as themselves, not wrapped in a ``StatementError``; the
+    transaction has been rolled back by then."""
+    try:
+        yield
+    except sa.exc.StatementError as exc:
+        if isinstance(exc.orig, GeogridError):
+            raise exc.orig from None
+        raise
+
+
 class Store:
     """All of geogrid's persistent state in one database."""
 
@@ -145,12 +158,16 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(geogrid_write=True) as conn, conn.begin():
+        with (
+            _own_errors(),
+            self.engine.connect().execution_options(geogrid_write=True) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with _own_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @staticmethod

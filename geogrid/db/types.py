@@ -1,4 +1,4 @@
-"""Column types shared by both backends: geometry and UTC timestamps.
+"""Column types shared by both backends: geometry, UTC timestamps and checked text.
 
 ``Geometry`` is a PostGIS ``geometry(<type>, 4326)`` column on PostgreSQL, so reports and checks
 can run in SQL (``ST_Covers``, ``ST_Area(geom::geography)``) with GiST indexes, and a WKB ``BLOB``
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import shapely
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator, UserDefinedType
@@ -110,6 +110,39 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Str(TypeDecorator):
+    r"""Text that both backends keep alike: PostgreSQL refuses NUL characters and text longer than
+    a ``varchar``'s length, SQLite would keep either. Such a value is an
+    :class:`~geogrid.errors.InputError` on both, before it reaches the database.
+
+    >>> Str(5).process_bind_param("网格\x00", None)
+    Traceback (most recent call last):
+    ...
+    geogrid.errors.InputError: text may not contain NUL characters (\x00): '网格\x00'
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise InputError(f"text may not contain NUL characters (\\x00): {value[:40]!r}")
+            if self.impl.length is not None and len(value) > self.impl.length:
+                raise InputError(
+                    f"text of {len(value)} characters, longer than the {self.impl.length} "
+                    f"allowed here: {value[:40]!r}…"
+                )
+        return value
+
+
+class LongStr(Str):
+    """:class:`Str` without a length limit (``TEXT``)."""
+
+    impl = Text
+    cache_ok = True
+
+
 def aware(when: datetime | None, what: str = "time") -> datetime | None:
     """``when`` unchanged if it carries a time zone; :class:`InputError` if it does not (a
     naive time is ambiguous: UTC? Beijing time?)."""
@@ -123,4 +156,4 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["SRID", "Geometry", "UTCDateTime", "aware", "utcnow"]
+__all__ = ["SRID", "Geometry", "LongStr", "Str", "UTCDateTime", "aware", "utcnow"]

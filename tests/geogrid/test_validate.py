@@ -9,7 +9,6 @@ expected finding.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
@@ -696,7 +695,7 @@ def test_voronoi_district_survives_save_and_load(big, tmp_path):
     assert {f.check for f in report.notices} <= {"size-small", "size-large"}
 
 
-def test_voronoi_district_is_valid_and_fast(big):
+def test_voronoi_district_is_valid(big):  # its validation time: bench/tasks_bench.py
     assert len(big.grids2) == 156 and len(big.units) == 1786
     nverts = shapely.get_num_coordinates(big.grids2.geometry.values)
     assert 100 <= np.median(nverts) <= 200
@@ -704,12 +703,6 @@ def test_voronoi_district_is_valid_and_fast(big):
     report = validate(big)
     assert report.errors == [], report.format_text()
     assert {f.check for f in report.notices} <= {"size-small", "size-large"}
-    elapsed = []
-    for _ in range(3):
-        t = time.perf_counter()
-        validate(big)
-        elapsed.append(time.perf_counter() - t)
-    assert min(elapsed) < 1.0, elapsed
 
 
 def test_voronoi_district_after_a_bad_edit(big):
@@ -724,9 +717,7 @@ def test_voronoi_district_after_a_bad_edit(big):
     step = 5 / np.hypot(x - cx, y - cy)
     coords[k] = from_metric(x + (x - cx) * step, y + (y - cy) * step)
     d.grids2.loc[i, "geometry"] = Polygon(coords)
-    t = time.perf_counter()
     report = validate(d)
-    assert time.perf_counter() - t < 1.0
     # the vertex moved into the neighbour: one overlap, a thin triangle of a few dozen m²
     assert [f.check for f in report.errors] == ["overlap"], report.format_text()
     f = report.errors[0]

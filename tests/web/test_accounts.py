@@ -292,6 +292,16 @@ def test_a_token_needs_a_name(acc_site, login, csrf_token):
     assert len(acc_site.store.tokens(acc_site.user_id("planner"))) == before
 
 
+def test_text_the_database_cannot_keep_is_a_clear_400_on_both_backends(any_site, login, csrf_token):
+    client = login(any_site.client(), "planner")
+    csrf = csrf_token(client, "/account/tokens")
+    before = len(any_site.store.tokens(any_site.user_id("planner")))
+    resp = client.post("/account/tokens", data={"csrf_token": csrf, "name": "12345\x00热线"})
+    assert resp.status_code == 400
+    assert "NUL characters" in resp.get_data(as_text=True)
+    assert len(any_site.store.tokens(any_site.user_id("planner"))) == before
+
+
 # --------------------------------------------------------------------------- user management
 def test_admin_manages_users(acc_site, login, try_login, csrf_token):
     admin = login(acc_site.client(), "admin")

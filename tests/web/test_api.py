@@ -9,7 +9,6 @@ import io
 import json
 import math
 import re
-import time
 from urllib.parse import quote
 
 import numpy as np
@@ -447,22 +446,19 @@ def test_bulk_too_many_points_and_too_large_bodies(site, monkeypatch):
     assert "too large" in error_of(post(site, "/api/v1/locate", big, "text/csv"), 413)
 
 
-def test_bulk_100k_points_is_fast(site, sample, record_property):
-    """The bulk path for the full 100,000 points (answers checked against locate_many)."""
+def test_bulk_100k_points(site, sample):
+    """The bulk path for the full 100,000 points (answers checked against locate_many; its time:
+    bench/tasks_bench.py)."""
     n = site.app.config["MAX_LOCATE_POINTS"]
     xs, ys = interior_points(sample, n, seed=11)
     body = json.dumps(feature_collection(xs, ys))
     get(site, "/api/v1/locate?lon=118.93&lat=32.11")  # the locator is built
-    t0 = time.perf_counter()
     resp = post(site, "/api/v1/locate", body, "application/geo+json")
-    seconds = time.perf_counter() - t0
-    record_property("bulk_100k_seconds", round(seconds, 2))
     assert resp.status_code == 200
     out = resp.get_json()
     assert out["summary"]["points"] == n and out["summary"]["errors"] == 0
     owners = site.service.locate_many(xs, ys).grid2_codes.tolist()
     assert [f["properties"]["grid2_code"] for f in out["features"]] == owners
-    assert seconds < 30, f"100k points took {seconds:.1f} s"
 
 
 def test_session_posts_need_the_csrf_header_token_posts_do_not(site, login, csrf_token):

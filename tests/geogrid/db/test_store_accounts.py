@@ -75,6 +75,21 @@ def test_create_user_rejects_and_writes_nothing(store, username, password, role,
     assert [u.username for u in store.users()] == ["zhang.wei"]
 
 
+def test_text_the_database_cannot_keep_is_refused_alike_on_both_backends(store):
+    """PostgreSQL cannot store a NUL character nor more than a varchar's length; SQLite could.
+    Both refuse them the same way, with a clear error, writing nothing."""
+    u = store.create_user("zhang.wei", PASSWORD, "dispatcher")
+    before = counts(store)
+    with pytest.raises(InputError, match=r"NUL characters \(\\x00\): 'a\\x00b'"):
+        store.create_token(u.id, "a\x00b", actor="zhang.wei")
+    with pytest.raises(InputError, match="NUL"):
+        store.create_user("li.na", PASSWORD, "worker", display_name="李\x00娜")
+    with pytest.raises(InputError, match="text of 201 characters, longer than the 200 allowed"):
+        store.create_user("li.na", PASSWORD, "worker", display_name="李" * 201)
+    assert counts(store) == before
+    assert store.create_user("li.na", PASSWORD, "worker", display_name="李" * 200).display_name
+
+
 def test_tokens(store):
     u = store.create_user("zhang.wei", PASSWORD, "dispatcher")
     other = store.create_user("li.na", PASSWORD, "worker")

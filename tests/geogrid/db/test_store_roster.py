@@ -121,6 +121,16 @@ def test_assign_rejects_bad_input_and_writes_nothing(seeded, grid, role, error):
     assert snapshot(store) == before
 
 
+def test_assign_refuses_text_the_database_cannot_keep(seeded):
+    store, _ = seeded
+    before = snapshot(store)
+    with pytest.raises(InputError, match="NUL"):
+        store.assign(DISTRICT, OWNER, "worker", "王\x00五", actor="dispatcher")
+    with pytest.raises(InputError, match="longer than the 64 allowed"):
+        store.assign(DISTRICT, OWNER, "worker", "王五", phone="1" * 65, actor="dispatcher")
+    assert snapshot(store) == before
+
+
 def test_assign_needs_a_published_version(store):
     store.create_version(sample(), actor="planner")  # a draft only
     before = snapshot(store)
