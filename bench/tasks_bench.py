@@ -41,22 +41,21 @@ from geogrid.validate import validate
 QUERIES = ["x", "n", "1", "3", "南", "京", "号", "路", "xhsq", "xianlin", "320113005", "羊山北路"]
 
 
-def best(fn, repeats: int = 3) -> float:
-    times = []
+def timings(fn, repeats: int) -> list[float]:
+    out = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def best(fn, repeats: int = 3) -> float:
+    return min(timings(fn, repeats))
 
 
 def median_of(fn, repeats: int = 15) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return statistics.median(timings(fn, repeats))
 
 
 def row(what: str, ours: float, theirs: float, alternative: str) -> None:
