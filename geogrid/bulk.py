@@ -343,6 +343,13 @@ _GEOJSON_KINDS = "a GeoJSON FeatureCollection of Points, a Feature, a MultiPoint
 
 
 def _loads(data: bytes | str):
+    """Parsed JSON: orjson (several times faster on 100,000 features), else the standard module,
+    which also reads what orjson refuses but a point can still be told about (integers beyond
+    64 bits, ``NaN``) and words its errors better."""
+    try:
+        return orjson.loads(data)
+    except (orjson.JSONDecodeError, RecursionError):
+        pass
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
