@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 from .errors import InputError
 
-DISPATCHER, PLANNER, WORKER, ADMIN = "dispatcher", "planner", "worker", "admin"
-#: Roles with their Chinese names.
-ROLES = {DISPATCHER: "调度员", PLANNER: "规划员", WORKER: "网格员", ADMIN: "管理员"}
+#: The roles (their names on screen come from the web app's translations).
+ROLES = ("dispatcher", "planner", "worker", "admin")
 
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD = 8

@@ -69,7 +69,6 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 import orjson
-import pyproj
 
 from . import crs as _crs
 from .errors import CoordinateError, DataError, InputError
@@ -123,8 +122,6 @@ class Points:
     """Points read from a file: coordinates as floats (NaN where unreadable), per-point errors
     (index: message), and the CRS the file names (a GeoJSON ``crs`` member), if any."""
 
-    kind = "points"
-
     def __init__(self, xs, ys, errors: dict[int, str], crs: str | None = None):
         self.xs = np.asarray(xs, dtype=float)
         self.ys = np.asarray(ys, dtype=float)
@@ -143,8 +140,6 @@ class CsvPoints(Points):
     """The rows of a CSV file: ``header``, ``rows`` (lists of text, each as long as the
     header), the file ``lines`` they end on, the coordinate ``columns`` (indices ``xi``, ``yi``)
     and whether the text began with a byte-order mark (``bom``)."""
-
-    kind = "csv"
 
     def __init__(self, header, rows, lines, xi, yi, xs, ys, errors, bom: bool):
         super().__init__(xs, ys, errors)
@@ -446,16 +441,6 @@ def read_geojson(data: bytes | str, *, limit: int | None = None) -> GeoJSONPoint
 
 # ============================================================================ locating
 @lru_cache(maxsize=64)
-def is_geographic(crs: str) -> bool:
-    """Whether canonical CRS ``crs`` is lon/lat (else x/y in metres)."""
-    return crs in _crs.CRS_NAMES or pyproj.CRS.from_user_input(crs).is_geographic
-
-
-def axis_names(crs: str) -> tuple[str, str]:
-    """``("lon", "lat")`` for a geographic CRS, ``("x", "y")`` for a projected one."""
-    return ("lon", "lat") if is_geographic(crs) else ("x", "y")
-
-
 def resolve_crs(points: Points, crs: str | None = None) -> str:
     """The CRS to read ``points`` in: ``crs`` when given, else the file's, else WGS-84.
 
@@ -477,7 +462,7 @@ def _to_wgs84(points: Points, crs: str):
     xs, ys = points.xs, points.ys
     errors = dict(points.errors)
     ok = np.isfinite(xs) & np.isfinite(ys)
-    if is_geographic(crs):
+    if _crs.is_geographic(crs):
         ok &= (np.abs(xs) <= 180) & (np.abs(ys) <= 90)
     lon, lat = np.full(len(xs), math.nan), np.full(len(xs), math.nan)
     idx = np.flatnonzero(ok)
@@ -639,7 +624,7 @@ def _table(results: Results) -> tuple[list[str], list[list]]:
     props = [points.properties(i) for i in range(len(points))]
     header = list(dict.fromkeys(k for p in props for k in p))
     rows = [[_cell(p.get(c)) for c in header] for p in props]
-    for k, axis in enumerate(axis_names(results.crs)):  # the points as two columns
+    for k, axis in enumerate(_crs.axis_names(results.crs)):  # the points as two columns
         if axis not in header:
             header.append(axis)
             for i, row in enumerate(rows):

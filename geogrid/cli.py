@@ -617,7 +617,7 @@ def locate_cmd(
     if lon_col or lat_col:
         raise click.UsageError("--lon-col and --lat-col apply to --in/--out")
     crs_name = _crs.normalize_crs(crs_name or "wgs84")
-    xname, yname = _bulk.axis_names(crs_name)
+    xname, yname = _crs.axis_names(crs_name)
     x, y = _coordinate(lon, xname), _coordinate(lat, yname)
     if db_url is not None or at:
         if data:

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from .accounts import ROLES
 from .db import Store
 from .db.dump import dump as _dump
 from .db.dump import restore as _restore
@@ -98,7 +99,7 @@ def init_db(db_url, data):
     store = open_store(db_url)
     fresh = not store.districts()
     svc = Service.bootstrap(store, data)
-    version, _ = svc.current()
+    version = store.current_version(svc.district_code)  # no locator needed to say which
     what = "seeded with" if fresh else "already holds"
     click.echo(
         f"Database {shown_url(db_url)} {what} district {svc.district_code}: "
@@ -210,9 +211,7 @@ def assign_cmd(grid, role, name, phone, title, valid_from, db_url):
 
 @click.command("create-user")
 @click.argument("username")
-@click.option(
-    "--role", required=True, type=click.Choice(["dispatcher", "planner", "worker", "admin"])
-)
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option("--grid", "grid_code", default=None, help="For a grid worker: the second-level grid.")
 @click.option(

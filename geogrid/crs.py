@@ -238,10 +238,20 @@ def normalize_crs(name) -> str:
 
 
 @lru_cache(maxsize=256)
-def _is_geographic(name: str) -> bool:
+def is_geographic(name: str) -> bool:
+    """Whether canonical CRS ``name`` is lon/lat (else x/y in metres).
+
+    >>> is_geographic("gcj02"), is_geographic("EPSG:4549")
+    (True, False)
+    """
     if name in CRS_NAMES:
         return True
     return pyproj.CRS.from_user_input(name).is_geographic
+
+
+def axis_names(name: str) -> tuple[str, str]:
+    """``("lon", "lat")`` for a geographic CRS, ``("x", "y")`` for a projected one."""
+    return ("lon", "lat") if is_geographic(name) else ("x", "y")
 
 
 # --------------------------------------------------------------------------------------------
@@ -831,14 +841,12 @@ def check_coordinates(x, y, crs="wgs84") -> None:
     ...
     geogrid.errors.CoordinateError: y inf is not a finite number
     """
-    if _is_geographic(normalize_crs(crs)):
-        xshape = _check_values(x, "lon", (-180, 180))
-        yshape = _check_values(y, "lat", (-90, 90))
-        names = "lon and lat"
-    else:
-        xshape = _check_values(x, "x", None)
-        yshape = _check_values(y, "y", None)
-        names = "x and y"
+    name = normalize_crs(crs)
+    xname, yname = axis_names(name)
+    geographic = is_geographic(name)
+    xshape = _check_values(x, xname, (-180, 180) if geographic else None)
+    yshape = _check_values(y, yname, (-90, 90) if geographic else None)
+    names = f"{xname} and {yname}"
     try:
         if xshape and yshape:
             np.broadcast_shapes(xshape, yshape)

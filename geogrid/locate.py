@@ -459,11 +459,9 @@ class Locator:
         self._table = table.reshape(ny, nx)
         self._flat = table
 
-        # per mixed cell: the segments touching it, and the candidate grids for the bulk path
-        self._cell_ptr = np.append(cell_start, len(pair_seg))
-        self._cell_seg = pair_seg
         self._mixed_cells = mixed_cells
-        self._build_rays()
+        # per mixed cell, the segments touching it: pair_seg[cell_ptr[k] : cell_ptr[k + 1]]
+        self._build_rays(np.append(cell_start, len(pair_seg)), pair_seg)
 
     def _overlap(self, grids, x: float, y: float) -> DataError:
         """The error for grids that overlap (data never validated): no single owner there.
@@ -474,8 +472,11 @@ class Locator:
             f"near {x:.6f}, {y:.6f}: a place must have one owner; `geogrid validate` shows where"
         )
 
-    def _build_rays(self) -> None:
-        """Per mixed cell, what a single-point ray cast needs (see :meth:`_owner_exact`)."""
+    def _build_rays(self, ptr: np.ndarray, cell_seg: np.ndarray) -> None:
+        """Per mixed cell, what a ray cast needs (see :meth:`_owner_exact` and
+        :meth:`_owners_of_mixed`): the distinct segments of its run (CSR: ``_run_ptr``,
+        ``_run_seg``), the x where its ray ends and the owner there, and the cell's own
+        segments (given as ``ptr``, ``cell_seg``)."""
         nx = self._nx
         mixed = np.zeros(self._nx * self._ny, dtype=bool)
         mixed[self._mixed_cells] = True
@@ -503,42 +504,34 @@ class Locator:
             )
         ]
         self._ray_segs = segs
-        # the same for the bulk path, as arrays: per mixed cell the distinct segments of its run
-        # (CSR: _run_ptr, _run_seg), the x where its ray ends and the owner there
-        ptr = self._cell_ptr
         k = np.arange(len(self._mixed_cells))
         stop = k + (end - colsm)
         count = ptr[stop] - ptr[k]
         rep = np.repeat(k, count)
         pos = np.repeat(ptr[k] - np.cumsum(count) + count, count) + np.arange(count.sum())
-        keys = np.unique(rep * len(a) + self._cell_seg[pos])
+        keys = np.unique(rep * len(a) + cell_seg[pos])
         self._run_seg = keys % len(a)
         self._run_ptr = np.searchsorted(keys // len(a), np.arange(len(k) + 1))
         self._ray_x = self._x0 + end * self._dx
         self._ray_label = self._flat[rows * nx + end]
         self._seg_lo, self._seg_hi = a, b
-        self._ray_end = end.tolist()
-        self._ray_ptr = self._cell_ptr.tolist()
-        self._ray_cellseg = self._cell_seg.tolist()
-        self._ray_cells = self._mixed_cells.tolist()
-        self._rays = [None] * len(self._ray_cells)  # made on first use (:meth:`_ray`)
+        self._ray_ptr = ptr.tolist()
+        self._ray_cellseg = cell_seg.tolist()
+        self._rays = [None] * len(k)  # made on first use (:meth:`_ray`)
 
     def _ray(self, k: int):
-        """What a ray cast from mixed cell ``k`` needs: the segments touching the cell, those
-        touching any cell up to the next untouched one in the row (mixed cells of a row are
-        consecutive in ``_mixed_cells``), where that cell begins and its label."""
+        """What a ray cast from mixed cell ``k`` needs, as Python tuples: the segments touching
+        the cell, those touching any cell up to the next untouched one in the row, where that
+        cell begins and its label."""
         ray = self._rays[k]
         if ray is None:
-            ptr, cellseg, segs, nx = self._ray_ptr, self._ray_cellseg, self._ray_segs, self._nx
-            cell, e = self._ray_cells[k], self._ray_end[k]
-            stop = k + (e - cell % nx)  # the mixed cells k .. stop-1 run up to column e
-            own = cellseg[ptr[k] : ptr[k + 1]]
-            run = sorted(set(cellseg[ptr[k] : ptr[stop]]))
+            ptr, segs = self._ray_ptr, self._ray_segs
+            run = self._run_seg[self._run_ptr[k] : self._run_ptr[k + 1]].tolist()
             ray = self._rays[k] = (
-                tuple(segs[s] for s in own),
+                tuple(segs[s] for s in self._ray_cellseg[ptr[k] : ptr[k + 1]]),
                 tuple(segs[s] for s in run),
-                self._x0 + e * self._dx,
-                int(self._flat[cell - cell % nx + e]),
+                float(self._ray_x[k]),
+                int(self._ray_label[k]),
             )
         return ray
 
@@ -635,7 +628,7 @@ class Locator:
         self._outer = (ax[outer], ay[outer], dx[outer], dy[outer], inv[outer], self._p0[outer])
         nbx, nby = -(-pnx // PROX_BLOCK), -(-pny // PROX_BLOCK)
         self._prox = _Prox(
-            pnx, pny, nbx, nby, half, cx, cy, cx.tolist(), cy.tolist(), upper,
+            pnx, pny, nbx, half, cx, cy, cx.tolist(), cy.tolist(), upper,
             chains, STRtree(chains), chain_list, [None] * (nbx * nby),
         )  # fmt: skip
 
@@ -687,15 +680,6 @@ class Locator:
         waits for the background filling of the other blocks."""
         self._prox_blocks([b])
         return self._prox.blocks[b]
-
-    def _prox_cell_of_table(self) -> np.ndarray:
-        """For each distance cell, the table cell at its centre (flat index)."""
-        f = PROX_FACTOR
-        pnx, pny = -(-self._nx // f), -(-self._ny // f)
-        j, i = np.divmod(np.arange(pnx * pny), pnx)
-        return np.minimum(j * f + f // 2, self._ny - 1) * self._nx + np.minimum(
-            i * f + f // 2, self._nx - 1
-        )
 
     # ------------------------------------------------------------------ single point
     def locate(self, x, y, crs: str = "wgs84") -> Location:
@@ -1043,7 +1027,6 @@ class _Prox(NamedTuple):
     pnx: int
     pny: int
     nbx: int
-    nby: int
     half: float
     cx: np.ndarray
     cy: np.ndarray

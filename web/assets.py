@@ -38,8 +38,3 @@ def vendor(package: str, filename: str):
 def static_file(filename: str):
     """The app's own ``/static/`` files, gzipped like the libraries (replaces Flask's view)."""
     return send_file_gzipped(current_app.static_folder, filename)
-
-
-def vendor_path(package: str) -> Path:
-    """Where a served package lives on disk (for checks and page-weight measurements)."""
-    return NODE_MODULES / PACKAGES[package]

@@ -88,10 +88,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def check_api_caller():
-    """Authenticate an API request (for ``Blueprint.before_request`` or :func:`api_login_required`).
+    """Authenticate an API request (for ``Blueprint.before_request``).
 
-    Returns a 401 JSON response for an anonymous caller, else None with the caller in
-    ``g.api_user``. Token-authenticated requests need no CSRF token (another system cannot be
+    Returns a 401 JSON response for an anonymous caller, else None. Token-authenticated requests need no CSRF token (another system cannot be
     tricked into sending a token it does not have); session-authenticated ones that change
     something must send the page's CSRF token in the ``X-CSRFToken`` header (400 otherwise).
     The API blueprints are exempt from the global CSRF check so that this rule applies.
@@ -105,23 +104,9 @@ def check_api_caller():
         )
         resp.headers["WWW-Authenticate"] = 'Bearer realm="geogrid"'
         return resp, status
-    g.api_user = user
     if request.method not in SAFE_METHODS and bearer_token() is None:
         csrf.protect()
     return None
-
-
-def api_login_required(view):
-    """API views: only authenticated callers (see :func:`check_api_caller`)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        denied = check_api_caller()
-        if denied is not None:
-            return denied
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def roles_required(*roles: str):

@@ -56,9 +56,9 @@ def serve(db_url, host, port, workers, threads, demo):
     from web import create_app
 
     app = create_app()
-    store = open_store(app.config["DATABASE_URL"])
+    store = open_store(app.config["DATABASE_URL"], upgrade=False)  # bootstrap upgrades it
     svc = Service.bootstrap(store)
-    version, _ = svc.current()
+    version = store.current_version(svc.district_code)  # the workers build their own locators
     click.echo(
         f"Database {shown_url(app.config['DATABASE_URL'])}: district {svc.district_code}, version {version.number}"
     )

@@ -129,7 +129,7 @@ def restore(store: Store, path: str | Path) -> dict:
     if meta.get("format") != FORMAT:
         raise DataError(f"{path}: unknown dump format {meta.get('format')!r}")
     store.upgrade()
-    with store.engine.connect().execution_options(geogrid_write=True) as conn, conn.begin():
+    with store._write() as conn:
         for table in t.TABLES:
             if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar():
                 raise Conflict(

@@ -911,13 +911,11 @@ class Store:
         *,
         actor: str,
         note: str = "",
-        expected_state: str | None = None,
     ) -> Incident:
         """Move an incident to another state and log it, in one transaction.
 
         :class:`InputError` for a move the workflow does not allow; :class:`Conflict` if someone
-        else moved it first: when it is no longer in ``expected_state`` (the state the caller
-        saw), or already in ``to_state``."""
+        else moved it first (it is already in ``to_state``, or changes while this runs)."""
         now = utcnow()
         with self._write() as conn:
             state = conn.execute(
@@ -925,7 +923,7 @@ class Store:
             ).scalar()
             if state is None:
                 raise NotFound(f"no incident {incident_id}")
-            if (expected_state is not None and state != expected_state) or state == to_state:
+            if state == to_state:
                 raise Conflict(
                     f"incident {incident_id} is already {state!r}: someone changed it first"
                 )

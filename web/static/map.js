@@ -645,7 +645,6 @@
   let searchActive = -1;
   let searchTimer = null;
   let searchAbort = null;
-  let searchPending = null;
 
   function hideResults() {
     searchList.hidden = true;
@@ -732,10 +731,9 @@
     if (!q) {
       hideResults();
       searchNote("");
-      searchPending = null;
       return;
     }
-    searchTimer = setTimeout(() => { searchPending = runSearch(q); }, 150);
+    searchTimer = setTimeout(() => { runSearch(q); }, 150);
   });
 
   searchInput.addEventListener("keydown", (e) => {
