@@ -212,13 +212,15 @@ class Service:
             base = self._by_version.get(v.id)
             if base is not None:
                 self._by_version.move_to_end(v.id)
-            else:
-                base = self._remember(
-                    v.id, Locator(self.store.load_district(v.id)).prepare(lists=False)
-                )
-                self._fill_later(base)
-        loc = base.with_people(self.store.load_district(v.id, people_at=when))
+        district = self.store.load_district(v.id, people_at=when)  # outside the lock
+        if base is not None:
+            loc = base.with_people(district)
+        else:  # the version's first locator, answering with the people of ``when``
+            loc = Locator(district).prepare(lists=False)
+            self._fill_later(loc)
         with self._lock:
+            if base is None:
+                self._remember(v.id, loc)
             self._by_roster[key] = loc
             while len(self._by_roster) > KEEP_ROSTERS:
                 self._by_roster.popitem(last=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -83,8 +84,10 @@ def test_roster_assign_and_locate_as_of(db):
     before = run("locate", "118.93", "32.11", "--db", db, "--json")
     old_worker = json.loads(before.output)["grid2"]["worker"]
     code = json.loads(before.output)["grid2"]["code"]
-    time.sleep(0.01)
-    mid = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    # --at takes whole seconds: the next whole second is after the publish, before the change
+    second = math.ceil(time.time())
+    time.sleep(second - time.time() + 0.01)
+    mid = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(second))
     time.sleep(1.1)
     run("assign", code, "worker", "李四", "--phone", "13900000000", "--db", db)
     history = run("roster", code, "--db", db).output
