@@ -623,7 +623,7 @@ def locate_cmd(
         if data:
             raise click.UsageError("give either --data or --db, not both")
         svc = Service(open_store(db_url or None))
-        when = parse_time(at)
+        when = parse_time(at, "--at")
         locator = svc.locator_at(when)[1] if when else svc.current()[1]
     else:
         locator = get_locator(data)
@@ -706,7 +706,8 @@ def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
 
 
 # ---------------------------------------------------------------------- database commands
-from .cli_db import COMMANDS, import_to_db, open_store, parse_time  # noqa: E402
+from .cli_db import COMMANDS, import_to_db, open_store  # noqa: E402
+from .db.types import parse_time  # noqa: E402
 from .service import Service  # noqa: E402
 
 for _command in COMMANDS:

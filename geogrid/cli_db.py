@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -21,7 +20,7 @@ from .db.dump import dump as _dump
 from .db.dump import restore as _restore
 from .db.engine import default_url, normalize_url
 from .db.store import ROSTER_ROLES
-from .errors import InputError
+from .db.types import parse_time
 from .service import Service
 
 
@@ -60,24 +59,6 @@ def shown_url(url: str | None) -> str:
     """The URL without its password, for messages."""
     parsed = sa.engine.make_url(normalize_url(url or default_url()))
     return parsed.render_as_string(hide_password=True)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time (``2026-05-01``, ``2026-05-01T08:30``, with or without offset; local
-    times are taken as Beijing time, UTC+8)."""
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"not an ISO 8601 time: {value!r} (for example 2026-05-01T08:30)"
-        ) from None
-    if when.tzinfo is None:
-        from datetime import timedelta, timezone
-
-        when = when.replace(tzinfo=timezone(timedelta(hours=8)))
-    return when.astimezone(UTC)
 
 
 def _service(url: str | None) -> Service:
@@ -204,7 +185,7 @@ def assign_cmd(grid, role, name, phone, title, valid_from, db_url):
         phone,
         title,
         actor=actor(),
-        valid_from=parse_time(valid_from),
+        valid_from=parse_time(valid_from, "--from"),
     )
     click.echo(f"{name} is {role} of {grid}.")
 

@@ -16,7 +16,6 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import orjson
@@ -35,6 +34,7 @@ from shapely.geometry import mapping
 
 from geogrid import bulk
 from geogrid import crs as _crs
+from geogrid.db.types import parse_time
 from geogrid.display import for_display
 from geogrid.errors import InputError, NotFound
 
@@ -71,7 +71,6 @@ ANSWER_FIELDS = (
     "candidates",
     "error",
 )
-_BEIJING = timezone(timedelta(hours=8))
 
 
 @bp.before_request
@@ -143,30 +142,9 @@ def _display_crs(name: str, default: str | None) -> str | None:
     return canonical
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time as an aware UTC datetime; local times are Beijing time (UTC+8).
-
-    >>> parse_time("2026-05-01T08:30").isoformat()
-    '2026-05-01T00:30:00+00:00'
-    >>> parse_time("2026-05-01T08:30Z").hour
-    8
-    """
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=_BEIJING)
-        return when.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise InputError(
-            f"at must be an ISO 8601 time such as 2026-05-01T08:30 or 2026-05-01T00:30Z, got {value[:60]!r}"
-        ) from None
-
-
 def _locator():
     """(version, locator) now, or as of the ``at`` parameter."""
-    at = parse_time(_text("at"))
+    at = parse_time(_text("at"), "at")
     svc = service()
     return svc.current() if at is None else svc.locator_at(at)
 

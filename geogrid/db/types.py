@@ -7,7 +7,7 @@ on SQLite. Python code always sees shapely geometries in WGS-84 lon/lat.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import shapely
 from sqlalchemy import DateTime, String, Text
@@ -151,9 +151,37 @@ def aware(when: datetime | None, what: str = "time") -> datetime | None:
     return when
 
 
+#: Local times people type are Beijing time.
+BEIJING = timezone(timedelta(hours=8))
+
+
+def parse_time(value: str | None, name: str = "time") -> datetime | None:
+    """An ISO 8601 time (``2026-05-01``, ``2026-05-01T08:30``, with or without an offset) as an
+    aware UTC datetime; times without an offset are Beijing time (UTC+8). ``name`` is what the
+    error message calls the value.
+
+    >>> parse_time("2026-05-01T08:30").isoformat()
+    '2026-05-01T00:30:00+00:00'
+    >>> parse_time("2026-05-01T08:30Z").hour
+    8
+    """
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=BEIJING)
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InputError(
+            f"{name} must be an ISO 8601 time such as 2026-05-01T08:30 (Beijing time) or "
+            f"2026-05-01T00:30Z, got {value[:60]!r}"
+        ) from None
+
+
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
 
 
-__all__ = ["SRID", "Geometry", "LongStr", "Str", "UTCDateTime", "aware", "utcnow"]
+__all__ = ["SRID", "Geometry", "LongStr", "Str", "UTCDateTime", "aware", "parse_time", "utcnow"]
