@@ -72,15 +72,14 @@ import orjson
 
 from . import crs as _crs
 from .errors import CoordinateError, DataError, InputError
+from .io import CSV_X_NAMES, CSV_Y_NAMES
 from .model import COORD_DECIMALS
 
 if TYPE_CHECKING:
     from .locate import Location, Locator
 
-#: Names of a CSV longitude (or x) column, in order of preference, compared case-insensitively.
-LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
-#: Names of a CSV latitude (or y) column.
-LAT_NAMES = ("lat", "latitude", "y", "纬度")
+#: Names of a CSV longitude (or x) and latitude (or y) column: those the importer reads.
+LON_NAMES, LAT_NAMES = CSV_X_NAMES, CSV_Y_NAMES
 
 #: The fields of a located point's answer, in column order (``candidates``: the other grids
 #: within the confirmation distance, nearest first).

@@ -34,11 +34,5 @@ def simplify_coverage(geoms, tolerance_m: float):
 def for_display(geoms, crs: str = "wgs84", tolerance_m: float = 0.0, decimals: int = 6):
     """Geometries as a map should draw them: simplified (coverage-aware), converted from WGS-84
     to ``crs`` and rounded (6 decimals ≈ 0.1 m)."""
-    out = (
-        simplify_coverage(geoms, tolerance_m)
-        if tolerance_m > 0
-        else np.asarray(geoms, dtype=object)
-    )
-    if _crs.normalize_crs(crs) != "wgs84":
-        out = _crs.transform_geometry(out, "wgs84", crs)
+    out = _crs.transform_geometry(simplify_coverage(geoms, tolerance_m), "wgs84", crs)
     return shapely.transform(out, lambda c: np.round(c, decimals))

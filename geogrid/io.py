@@ -80,7 +80,6 @@ import shapely
 
 from . import crs as _crs
 from . import model
-from .bulk import LAT_NAMES, LON_NAMES
 from .errors import DataError, GeogridError, InputError
 
 #: Attributes read for grids of either level (``fields`` maps these names to the source's).
@@ -131,10 +130,10 @@ _FORMAT_ALIASES = {
     "esri shapefile": "shp",
 }
 
-#: Column names read as point coordinates (the same as bulk location's) or WKT geometry from CSV
-#: files.
-CSV_X_NAMES = LON_NAMES
-CSV_Y_NAMES = LAT_NAMES
+#: Column names read as point coordinates from CSV files (here and by bulk location), in order
+#: of preference, compared case-insensitively; and as WKT geometry.
+CSV_X_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
+CSV_Y_NAMES = ("lat", "latitude", "y", "纬度")
 CSV_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 
 _SHP_MAX_NAME_BYTES = 10

@@ -60,7 +60,7 @@ MAX_SIMPLIFY_M = 1000.0
 #: Largest whole number a parameter may be (version numbers are 32-bit in the database).
 MAX_INT = 2**31 - 1
 #: Map systems an answer can be converted to for display.
-DISPLAY_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+DISPLAY_CRS = _crs.CRS_NAMES
 #: Fields of each answer of the bulk locate, in CSV column order.
 ANSWER_FIELDS = (
     "grid2_code",

@@ -7,6 +7,7 @@ is needed. The choice is kept in a ``lang`` cookie for a year.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -41,7 +42,7 @@ def catalog_dir(app) -> str:
             mo.parent.mkdir(parents=True, exist_ok=True)
             with po.open("rb") as f:
                 catalog = read_po(f)
-            tmp = mo.with_suffix(".mo.tmp")
+            tmp = mo.with_suffix(f".{os.getpid()}.tmp")  # workers starting together: one each
             with tmp.open("wb") as f:
                 write_mo(f, catalog)
             tmp.replace(mo)

@@ -7,12 +7,12 @@ point and, for areas, a box to fly to. The index is built once per boundary vers
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from geogrid import crs as _crs
 from geogrid.errors import InputError
 from geogrid.search import DEFAULT_LIMIT, KINDS, MAX_LIMIT
 
+from .api import _display_crs, _int, _text  # the API's parameter rules, the same here
 from .auth import check_api_caller
 from .extensions import csrf
 from .openapi import register_schema
@@ -23,8 +23,6 @@ csrf.exempt(bp)
 
 #: Longest query accepted, characters.
 MAX_QUERY = 100
-#: Map systems the answer's points can be given in.
-DISPLAY_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 register_schema(
     "SearchHit",
@@ -104,22 +102,11 @@ def search():
         400: BadRequest
         401: Unauthorized
     """
-    q = (request.args.get("q") or "").strip()
-    if not q:
-        raise InputError("missing query parameter q")
+    q = _text("q", required=True)
     if len(q) > MAX_QUERY:
         raise InputError(f"q is limited to {MAX_QUERY} characters")
-    raw = (request.args.get("limit") or "").strip()
-    try:
-        limit = int(raw, 10) if raw else DEFAULT_LIMIT
-    except ValueError:
-        raise InputError(f"limit must be a whole number, got {raw[:40]!r}") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    crs = (request.args.get("crs") or "wgs84").strip()
-    crs = _crs.normalize_crs(crs) if crs else "wgs84"
-    if crs not in DISPLAY_CRS:
-        raise InputError(f"crs must be one of {', '.join(DISPLAY_CRS)}, got {crs!r}")
+    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    crs = _display_crs("crs", "wgs84")
     svc = service()
     version, _ = svc.current()
     hits = svc.search_index().search(q, limit)
