@@ -126,12 +126,18 @@
     });
   }
 
-  async function loadGrids(crs) {
-    if (gridData[crs]) return gridData[crs];
-    const get = (level) => getJSON(apiUrl(cfg.api.grids, { level, crs, simplify: cfg.simplify }));
-    const [g2, g1, g0] = await Promise.all([get(2), get(1), get(0)]);
-    gridData[crs] = { grid2: asEmbedded(g2, 2), grid1: asEmbedded(g1, 1), outline: asEmbedded(g0, 0) };
-    return gridData[crs];
+  // loads are kept as promises: asking again while one runs waits for it; a failed one is retried
+  function once(cache, key, load) {
+    if (!cache[key]) cache[key] = load().catch((err) => { delete cache[key]; throw err; });
+    return cache[key];
+  }
+
+  function loadGrids(crs) {
+    return once(gridData, crs, async () => {
+      const get = (level) => getJSON(apiUrl(cfg.api.grids, { level, crs, simplify: cfg.simplify }));
+      const [g2, g1, g0] = await Promise.all([get(2), get(1), get(0)]);
+      return { grid2: asEmbedded(g2, 2), grid1: asEmbedded(g1, 1), outline: asEmbedded(g0, 0) };
+    });
   }
 
   function refill(layer, features) {
@@ -145,8 +151,7 @@
     if (crs === displayCrs) { showStatus(""); return; }
     showStatus(S.switching);
     try {
-      const data = await loadGrids(crs);
-      const unitData = await loadUnits(crs);
+      const [data, unitFeatures] = await Promise.all([loadGrids(crs), loadUnits(crs)]);
       if (wantedCrs !== crs) return; // switched again while loading
       const from = displayCrs;
       displayCrs = crs;
@@ -155,7 +160,7 @@
       refill(grid1, data.grid1);
       refill(outline, data.outline);
       placeLabels();
-      fillUnits(unitData);
+      fillUnits(unitFeatures);
       applySelection();
       showStatus("");
       if (lastPoint) locateAt(lastPoint.lon, lastPoint.lat, "wgs84", { pin: !!pin, fly: false, unit: selectedUnit });
@@ -468,12 +473,12 @@
   const unitByCode = {};
   let unitMarkers = {};
 
-  async function loadUnits(crs) {
-    if (unitData[crs]) return unitData[crs];
-    const fc = await getJSON(apiUrl(cfg.api.units, { crs, limit: 5000 }));
-    unitData[crs] = fc.features;
-    fc.features.forEach((f) => { if (!unitByCode[f.properties.code]) unitByCode[f.properties.code] = f.properties; });
-    return unitData[crs];
+  function loadUnits(crs) {
+    return once(unitData, crs, async () => {
+      const fc = await getJSON(apiUrl(cfg.api.units, { crs, limit: 5000 }));
+      fc.features.forEach((f) => { if (!unitByCode[f.properties.code]) unitByCode[f.properties.code] = f.properties; });
+      return fc.features;
+    });
   }
 
   function unitTip(p) {
