@@ -15,8 +15,6 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from geogrid.db import Store
-
 PG_ADMIN_URL = os.environ.get(
     "GEOGRID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -77,12 +75,3 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'geogrid.sqlite3'}"
     return request.getfixturevalue("pg_database")()
-
-
-@pytest.fixture
-def store(db_url):
-    """An empty, migrated store on each backend in turn."""
-    s = Store(db_url)
-    s.upgrade()
-    yield s
-    s.dispose()

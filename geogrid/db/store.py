@@ -465,8 +465,7 @@ class Store:
                 "name": r.name,
                 "parent": r.parent,
                 "kind": r.kind,
-                **(r.attrs or {}),
-            }
+            }  # the people come from the roster (``attrs`` only records who was named at import)
             for role, spec in ROSTER_ROLES.items():
                 if spec["level"] == r.level:
                     d = duties.get(r.code, {}).get(role)
