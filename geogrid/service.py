@@ -135,14 +135,14 @@ class Service:
             vid = state[0]
             if vid is None:
                 raise NotFound(f"district {self.district_code} has no published version")
-            district = self.store.load_district(vid)  # with the roster as it is now
             base = self._by_version.get(vid)
             if base is None:
                 # answer at once; the distance lists fill in behind (a block at a time on demand)
+                district = self.store.load_district(vid)  # with the roster as it is now
                 loc = self._remember(vid, Locator(district).prepare(lists=False))
                 self._fill_later(loc)
-            else:
-                loc = base.with_people(district)
+            else:  # a roster change (or a version seen before): only the people are read
+                loc = base.with_people(self.store.with_roster(base.district))
             self._current = (self.store.version(vid), loc)
             self._state = state
         self._checked = time.monotonic()

@@ -11,6 +11,7 @@ of two publishes from the same base exactly one wins and the other gets :class:`
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,19 @@ ROSTER_ROLES = {
     },
 }
 _PEOPLE_ATTRS = {a for r in ROSTER_ROLES.values() for a in (r["name"], r["phone"], r["title"]) if a}
+
+
+def _people(level: int, on_duty: dict) -> dict:
+    """The people columns of a grid of ``level`` from its duties (role → :class:`Duty`)."""
+    out = {}
+    for role, spec in ROSTER_ROLES.items():
+        if spec["level"] == level:
+            d = on_duty.get(role)
+            out[spec["name"]] = d.name if d else None
+            out[spec["phone"]] = d.phone if d else None
+            if spec["title"]:
+                out[spec["title"]] = d.title if d else None
+    return out
 
 
 @dataclass(frozen=True)
@@ -465,14 +479,9 @@ class Store:
                 "name": r.name,
                 "parent": r.parent,
                 "kind": r.kind,
-            }  # the people come from the roster (``attrs`` only records who was named at import)
-            for role, spec in ROSTER_ROLES.items():
-                if spec["level"] == r.level:
-                    d = duties.get(r.code, {}).get(role)
-                    rec[spec["name"]] = d.name if d else None
-                    rec[spec["phone"]] = d.phone if d else None
-                    if spec["title"]:
-                        rec[spec["title"]] = d.title if d else None
+                # the people come from the roster (``attrs`` only records who was named at import)
+                **_people(r.level, duties.get(r.code, {})),
+            }
             if r.level == 0:
                 outline = r.geom
             elif r.level == 1:
@@ -491,6 +500,23 @@ class Store:
             outline,
             dict(v.meta or {}),
         )
+
+    def with_roster(self, district: District, when: datetime | None = None) -> District:
+        """``district`` (a loaded version) with the people on duty at ``when`` (default now):
+        one roster query, no geometry read again."""
+        aware(when, "when")
+        with self._read() as conn:
+            duties = self._duties_at(conn, district.code, when or utcnow())
+        layers = []
+        for frame, level, columns in (
+            (district.grids1, 1, GRID1_COLUMNS),
+            (district.grids2, 2, GRID2_COLUMNS),
+        ):
+            records = frame.drop(columns="geometry").to_dict("records")
+            for rec in records:
+                rec.update(_people(level, duties.get(rec["code"], {})))
+            layers.append(_frame(records, columns, frame.geometry.values))  # as load_district
+        return dataclasses.replace(district, grids1=layers[0], grids2=layers[1])
 
     # ================================================================== roster
     def _person(self, conn, kind: str, name: str, phone: str | None, title: str | None) -> int:

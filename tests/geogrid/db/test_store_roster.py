@@ -94,6 +94,18 @@ def test_assign_starts_a_new_duty_and_ends_the_old_one(seeded):
     g1 = store.load_district(v1.id).grids1
     assert g1.loc[g1["code"] == OWNER1, "leader_title"].iloc[0] == "书记"
 
+    # the people laid over a district already loaded are those a fresh load gives, then or now
+    loaded = store.load_district(v1.id, people_at=t2 - US)
+    for when in (t2 - US, None):
+        fresh = store.load_district(v1.id, people_at=when)
+        redone = store.with_roster(loaded, when)
+        for layer in ("grids1", "grids2"):
+            a, b = getattr(fresh, layer), getattr(redone, layer)
+            assert list(a.columns) == list(b.columns)
+            assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), (layer, when)
+        assert redone.grids2.geometry.equals(loaded.grids2.geometry)
+    assert grid_value(store.with_roster(loaded), OWNER, "worker") is None
+
 
 def test_assign_in_the_future(seeded):
     store, v1 = seeded
