@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+from locate_bench import best_of  # bench/ is on sys.path when a benchmark is run
 
 from geogrid.db import Store
 from geogrid.locate import Locator
@@ -41,15 +42,6 @@ ADMIN_URL = os.environ.get(
     "GEOGRID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 SINGLE_POINTS = 2000
-
-
-def best_of(fn, repeats: int = 3):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main(argv=None) -> int:

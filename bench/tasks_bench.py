@@ -31,6 +31,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from locate_bench import best_of  # bench/ is on sys.path when a benchmark is run
 
 from geogrid import crs as _crs
 from geogrid import search
@@ -41,21 +42,17 @@ from geogrid.validate import validate
 QUERIES = ["x", "n", "1", "3", "南", "京", "号", "路", "xhsq", "xianlin", "320113005", "羊山北路"]
 
 
-def timings(fn, repeats: int) -> list[float]:
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
-
-
 def best(fn, repeats: int = 3) -> float:
-    return min(timings(fn, repeats))
+    return best_of(fn, repeats)[0]
 
 
 def median_of(fn, repeats: int = 15) -> float:
-    return statistics.median(timings(fn, repeats))
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
 def row(what: str, ours: float, theirs: float, alternative: str) -> None:
