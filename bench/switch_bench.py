@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -29,12 +28,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import shapely
 import sqlalchemy as sa
 
-from geogrid.db import Store
-from geogrid.model import District, default_data_dir
-from geogrid.service import Service
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "geogrid" / "db"))
+from geogrid_db_support import POINT, Child, sample, swap_grids  # noqa: E402
+
+from geogrid.db import Store  # noqa: E402
+from geogrid.service import Service  # noqa: E402
 
 SERVER = textwrap.dedent(
     """
@@ -52,44 +52,6 @@ SERVER = textwrap.dedent(
 TARGET_S = 1.0
 
 
-class Process:
-    def __init__(self, script: Path, url: str):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-u", str(script), url],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def ask(self, x: float, y: float) -> dict:
-        self.proc.stdin.write(f"{x!r} {y!r}\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-
-
-def swapped(district: District, a: str, b: str) -> District:
-    """The district with the codes (and names) of grids ``a`` and ``b`` swapped."""
-    d = District(
-        district.code,
-        district.name,
-        district.grids1,
-        district.grids2.copy(),
-        district.units,
-        district.outline,
-        district.meta,
-    )
-    g = d.grids2
-    ia, ib = g.index[g["code"] == a][0], g.index[g["code"] == b][0]
-    g.loc[[ia, ib], ["code", "name"]] = g.loc[[ib, ia], ["code", "name"]].to_numpy()
-    d.units = district.units.assign(grid=district.units["grid"].replace({a: b, b: a}))
-    d.units["code"] = d.units["grid"] + d.units["code"].str[15:]
-    return d
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--processes", type=int, default=2)
@@ -104,28 +66,18 @@ def main(argv=None) -> int:
     url = args.db or f"sqlite:///{tmp / 'switch.sqlite3'}"
     store = Store(url)
     Service.bootstrap(store)
-    district = District.load(default_data_dir())
-    # a point well inside a grid that shares an edge with a sibling: swapping their codes moves it
-    g = district.grids2
-    a = g["code"].iloc[0]
-    b = next(
-        c
-        for c in g["code"]
-        if c != a
-        and c[:12] == a[:12]
-        and g.geometry[g["code"] == c].iloc[0].touches(g.geometry.iloc[0])
-    )
-    x, y = shapely.get_coordinates(g.geometry.iloc[0].representative_point())[0].tolist()
+    district = sample()
+    x, y = POINT  # swapping its grid's geometry with a sibling's moves its owner
     script = tmp / "server.py"
     script.write_text(SERVER, encoding="utf-8")
-    procs = [Process(script, url) for _ in range(args.processes)]
+    procs = [Child(script, url) for _ in range(args.processes)]
     commits: list[float] = []
     sa.event.listen(store.engine, "commit", lambda conn: commits.append(time.monotonic()))
     lags: list[list[float]] = []
     try:
         for p in procs:
-            p.ask(x, y)  # each has built version 1
-        versions = [swapped(district, a, b), district]
+            p.ask(f"{x!r} {y!r}")  # each has built version 1
+        versions = [swap_grids(district), district]
         for k in range(args.publishes):
             draft = store.create_version(versions[k % 2], actor="bench")
             time.sleep(args.pause)  # publishes are rare: let the last one's background work end
@@ -135,7 +87,7 @@ def main(argv=None) -> int:
             seen = [0.0] * len(procs)
 
             def poll(i, p, number=published.number, seen=seen, committed=committed):
-                while p.ask(x, y)["version"] != number:
+                while json.loads(p.ask(f"{x!r} {y!r}"))["version"] != number:
                     time.sleep(0.005)
                 seen[i] = time.monotonic() - committed
 
