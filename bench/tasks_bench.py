@@ -127,7 +127,7 @@ def bench_validation(district: District) -> None:
 # ----------------------------------------------------------------------------- bulk API
 def bench_api(singles: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web"))
-    import conftest as web_fixtures  # the tests' seeding: schema, sample, one user per role
+    import web_support as web_fixtures  # the tests' installation: sample, one user per role
 
     url = f"sqlite:///{tempfile.mkdtemp()}/geogrid.sqlite3"
     web_fixtures.seed(url)
