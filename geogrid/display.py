@@ -36,3 +36,27 @@ def for_display(geoms, crs: str = "wgs84", tolerance_m: float = 0.0, decimals: i
     to ``crs`` and rounded (6 decimals ≈ 0.1 m)."""
     out = _crs.transform_geometry(simplify_coverage(geoms, tolerance_m), "wgs84", crs)
     return shapely.transform(out, lambda c: np.round(c, decimals))
+
+
+def nested_layers(district, crs: str = "wgs84", tolerance_m: float = 0.0, decimals: int = 6):
+    """Display geometry of a district's three levels that nest exactly on screen: the
+    second-level grids through :func:`for_display`, the first-level grids and the outline as
+    unions of them. Returns ``(outline, grids1, grids2)``, the grids in their frames' order.
+
+    >>> from geogrid.model import District, default_data_dir
+    >>> outline, g1, g2 = nested_layers(District.load(default_data_dir()), "gcj02", 2.0)
+    >>> len(g1), len(g2), bool(shapely.equals(outline, shapely.coverage_union_all(g1)))
+    (10, 156, True)
+    """
+    g2 = for_display(district.grids2.geometry.values, crs, tolerance_m, decimals)
+    parents = district.grids2["parent"].to_numpy(dtype=object)
+    g1 = np.array(
+        [
+            shapely.coverage_union_all(g2[parents == code])
+            if (parents == code).any()
+            else shapely.Polygon()
+            for code in district.grids1["code"]
+        ],
+        dtype=object,
+    )
+    return shapely.coverage_union_all(g2), g1, g2

@@ -20,7 +20,6 @@ from collections import OrderedDict
 import numpy as np
 import orjson
 import pandas as pd
-import shapely
 from flask import (
     Blueprint,
     current_app,
@@ -35,7 +34,7 @@ from shapely.geometry import mapping
 from geogrid import bulk
 from geogrid import crs as _crs
 from geogrid.db.types import parse_time
-from geogrid.display import for_display
+from geogrid.display import for_display, nested_layers
 from geogrid.errors import InputError, NotFound
 
 from .auth import check_api_caller
@@ -229,11 +228,8 @@ def _version_and_district():
 def _level_frame(district, level: int):
     """Attributes (list of dicts) and WGS-84 geometries of one level of a district."""
     if level == 0:
-        outline = district.outline
-        if outline is None:
-            outline = shapely.coverage_union_all(district.grids2.geometry.values)
         rec = {"code": district.code, "name": district.name, "parent": None}
-        return [rec], np.array([outline], dtype=object)
+        return [rec], np.array([district.territory()], dtype=object)
     frame = district.grids1 if level == 1 else district.grids2
     return frame.drop(columns="geometry").to_dict("records"), np.asarray(
         frame.geometry.values, dtype=object
@@ -241,12 +237,19 @@ def _level_frame(district, level: int):
 
 
 def _display_geometries(version, district, level: int, crs: str, simplify: float):
-    geoms = _level_frame(district, level)[1]
-    key = (version.id, level, crs, round(simplify, 1))
+    """One level's geometry in ``crs``: as stored, or simplified with the levels nesting exactly
+    as on the map (first-level grids and outline as unions of the simplified grids)."""
+    simplify = round(simplify, 1)
+    key = (version.id, crs, simplify)
     out = _cache_get("geometries", key)
     if out is None:
-        out = _cache_put("geometries", key, for_display(geoms, crs, round(simplify, 1)), 48)
-    return out
+        if simplify > 0:
+            outline, g1, g2 = nested_layers(district, crs, simplify)
+            layers = [np.array([outline], dtype=object), g1, g2]
+        else:
+            layers = [for_display(_level_frame(district, k)[1], crs) for k in (0, 1, 2)]
+        out = _cache_put("geometries", key, layers, 16)
+    return out[level]
 
 
 def _grid_feature(rec: dict, level: int, geom) -> dict:

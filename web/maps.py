@@ -26,7 +26,6 @@ from urllib.parse import quote
 
 import folium
 import folium.plugins
-import numpy as np
 import shapely
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale
@@ -35,7 +34,7 @@ from markupsafe import escape
 from shapely.ops import polylabel
 
 from geogrid import crs as _crs
-from geogrid.display import for_display
+from geogrid.display import nested_layers
 from geogrid.service import in_background
 
 from .auth import roles_required
@@ -152,25 +151,6 @@ def _strings() -> dict:
     }
 
 
-def _grid_layers(district):
-    """Display geometry (WGS-84) of the second-level grids, and of the first-level grids and the
-    outline as unions of them, so that the three nest exactly on screen."""
-    g2 = district.grids2
-    light = for_display(g2.geometry.values, "wgs84", SIMPLIFY_M, DECIMALS)
-    parents = g2["parent"].to_numpy(dtype=object)
-    g1 = district.grids1
-    g1_geoms = []
-    for code in g1["code"]:
-        members = light[parents == code]
-        g1_geoms.append(shapely.coverage_union_all(members) if len(members) else shapely.Polygon())
-    outline = shapely.coverage_union_all(light)
-    return light, np.array(g1_geoms, dtype=object), outline
-
-
-def _round(geom):
-    return shapely.transform(geom, lambda c: np.round(c, DECIMALS))
-
-
 def _fc(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
@@ -244,7 +224,7 @@ def _grid_features(district, g2_geoms, g1_geoms) -> tuple[list[dict], list[dict]
 def build_map(district, *, tianditu_key: str = "") -> dict:
     """Render the folium map of ``district``: its header, body and script parts, the JavaScript
     names of its layers, and the label points map.js places."""
-    g2_geoms, g1_geoms, outline = _grid_layers(district)
+    outline, g1_geoms, g2_geoms = nested_layers(district, "wgs84", SIMPLIFY_M, DECIMALS)
     minx, miny, maxx, maxy = shapely.bounds(outline)
 
     m = folium.Map(
@@ -332,7 +312,7 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
     )
     grid1.add_to(m)
     outline_layer = folium.GeoJson(
-        _fc([_feature(district.code or "district", {}, _round(outline))]),
+        _fc([_feature(district.code or "district", {}, outline)]),
         name=_("District boundary"),
         style_function=lambda f: OUTLINE_STYLE,
         interactive=False,

@@ -541,6 +541,19 @@ def test_grids_exact_by_default_simplified_on_request_for_amap(site, sample):
     assert 500 < C.distance_m(c0.x, c0.y, c1.x, c1.y) < 570
 
 
+def test_simplified_levels_nest_exactly_as_on_the_map(site):
+    """What map.js draws on AMap tiles: communities and outline share the grids' edges exactly."""
+    layer = {
+        level: get(site, f"/api/v1/grids?level={level}&crs=gcj02&simplify=2").get_json()["features"]
+        for level in (0, 1, 2)
+    }
+    g2 = {f["id"]: shape(f["geometry"]) for f in layer[2]}
+    for f in layer[1]:
+        members = [g for code, g in g2.items() if code.startswith(f["id"])]
+        assert shapely.equals(shape(f["geometry"]), shapely.union_all(members)), f["id"]
+    assert shapely.equals(shape(layer[0][0]["geometry"]), shapely.union_all(list(g2.values())))
+
+
 def test_one_grid(any_site):
     f = get(any_site, f"/api/v1/grids/{POINT_GRID}").get_json()
     assert f["type"] == "Feature" and f["id"] == POINT_GRID and f["version"] == 1

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from geogrid import crs as C
+from geogrid.display import nested_layers
 from geogrid.model import District, default_data_dir
 from geogrid.service import seed
 from web import maps
@@ -181,7 +182,7 @@ def test_english_strings(site, login):
 
 def test_grids_embedded_simplified_and_nested(site):
     district = site.service.current()[1].district
-    g2, g1, outline = maps._grid_layers(district)
+    outline, g1, g2 = nested_layers(district, "wgs84", maps.SIMPLIFY_M, maps.DECIMALS)
     assert len(g2) == 156 and len(g1) == 10
     import shapely
 
@@ -262,7 +263,7 @@ def test_grid_names_are_escaped_for_folium_tooltips(xss_site, login):
     # in the embedded data (JSON with <, >, & as \\u escapes): the escaped HTML
     assert "\\u0026lt;img src=x onerror=alert(2)\\u0026gt;" in html
     district = xss_site.service.current()[1].district
-    g2, g1, _ = maps._grid_layers(district)
+    _, g1, g2 = nested_layers(district, "wgs84", maps.SIMPLIFY_M, maps.DECIMALS)
     feats = maps._grid_features(district, g2, g1)[0]
     props = next(f["properties"] for f in feats if f["id"] == XSS_GRID_CODE)
     assert props["n"] == "&lt;img src=x onerror=alert(2)&gt;网格"
