@@ -42,8 +42,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-CHROMIUM = os.environ.get("GEOGRID_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web" / "browser"))
+from browser_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the browser tests' Chromium)
+
 USER, PASSWORD = "bench-dispatcher", "bench-secret-password"
 THROTTLE = {"latency": 40, "downloadThroughput": 10e6 / 8, "uploadThroughput": 5e6 / 8}
 
