@@ -11,9 +11,13 @@ CRSError            400          2
 CoordinateError     400          2
 DataError           400          2
 NotFound            404          2
+Forbidden           403          2
+Conflict            409          2
 ValidationFailed    422          1
-Conflict            409          1
 ==================  ===========  =========
+
+Exit code 1 means one thing only: the data failed validation. Every other refusal (bad input,
+something missing, a role that may not, a stale base) is 2, like a usage error.
 
 >>> issubclass(CoordinateError, InputError)
 True
@@ -61,6 +65,13 @@ class NotFound(GeogridError, LookupError):
     exit_code = 2
 
 
+class Forbidden(GeogridError, PermissionError):
+    """The caller's role or grid scope does not allow this operation; the message says which."""
+
+    http_status = 403
+    exit_code = 2
+
+
 class ValidationFailed(GeogridError):
     """Boundary data failed validation; ``report`` holds the errors and notices."""
 
@@ -76,4 +87,4 @@ class Conflict(GeogridError):
     """A change based on a stale state, such as publishing from an outdated base version."""
 
     http_status = 409
-    exit_code = 1
+    exit_code = 2

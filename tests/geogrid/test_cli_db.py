@@ -56,7 +56,7 @@ def test_import_draft_then_publish_and_stale_conflict(db, tmp_path):
     assert versions[2]["note"] == "二版"
     assert "Version 2 is now current" in run("publish", 2, "--db", db).output
     stale = run("publish", 3, "--db", db, ok=False)
-    assert stale.exit_code == 1
+    assert stale.exit_code == 2  # a conflict is a refusal, not a validation failure
     assert "version 2 was published after draft 3 was made from version 1" in stale.output
     assert "Version 3 is now current" in run("publish", 3, "--force", "--db", db).output
 
@@ -129,7 +129,7 @@ def test_create_user(db):
         db,
         ok=False,
     )
-    assert dup.exit_code == 1 and "taken" in dup.output
+    assert dup.exit_code == 2 and "taken" in dup.output
     weak = run("create-user", "li", "--role", "admin", "--password", "short", "--db", db, ok=False)
     assert weak.exit_code == 2 and "8 characters" in weak.output
     prompted = run(
@@ -149,4 +149,4 @@ def test_dump_restore_between_databases(db, tmp_path):
     b = json.loads(run("locate", "118.91", "32.10", "--db", target, "--json").output)
     assert a == b
     again = run("restore", dump, "--db", target, ok=False)
-    assert again.exit_code == 1 and "not empty" in again.output
+    assert again.exit_code == 2 and "not empty" in again.output
