@@ -53,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 import shapely
-from rtree import index as rtree_index
+from scipy.spatial import cKDTree
 from shapely.strtree import STRtree
 
 from . import crs as _crs
@@ -244,8 +244,9 @@ class Locator:
         self.near_m = float(near_m)
         g2 = district.grids2
         order = np.argsort(g2["code"].to_numpy(dtype=str), kind="stable")  # the edge rule: by code
+        # not prepared: GEOS prepared geometries build their indexes lazily and are not safe to
+        # share between threads (libgeos/geos#825); the locator never needs them after building
         self._polys = np.asarray(g2.geometry.values, dtype=object)[order]
-        shapely.prepare(self._polys)
         self._order = order
         self._set_grids(district)
         self._codes2 = np.array([g.code for g in self._grids] + [None], dtype=object)
@@ -545,16 +546,11 @@ class Locator:
         else:
             self._unit_lon = self._unit_lat = ux = uy = np.empty(0)
         self._unit_xy = np.column_stack([ux, uy])
-        props = rtree_index.Property()
-        props.dimension = 2
-        self._unit_index = (
-            rtree_index.Index(
-                ((i, (x, y, x, y), None) for i, (x, y) in enumerate(self._unit_xy.tolist())),
-                properties=props,
-            )
-            if len(units)
-            else rtree_index.Index(properties=props)
-        )
+        self._unit_xy.flags.writeable = False
+        # A KD-tree on metric coordinates, built here and only read afterwards: its queries
+        # change nothing, so any number of threads may run them at once (libspatialindex's
+        # rtree, used before, corrupts its node buffer when two threads query one index).
+        self._unit_tree = cKDTree(self._unit_xy) if len(units) else None
 
     def _build_prox(self) -> None:
         """What every distance cell's list is made from: cell centres, a bound on their distance
@@ -629,7 +625,7 @@ class Locator:
         nbx, nby = -(-pnx // PROX_BLOCK), -(-pny // PROX_BLOCK)
         self._prox = _Prox(
             pnx, pny, nbx, half, cx, cy, cx.tolist(), cy.tolist(), upper,
-            chains, STRtree(chains), chain_list, [None] * (nbx * nby),
+            chains, _built(STRtree(chains)), chain_list, [None] * (nbx * nby),
         )  # fmt: skip
 
     def _prox_blocks(self, blocks) -> None:
@@ -986,7 +982,7 @@ class Locator:
         return [self._unit_hit(ids[i], d[i]) for i in np.lexsort((ids, d)) if d[i] <= radius_m]
 
     def _unit_candidates(self, x, y, crs: str, *, k: int = 0, radius: float = 0.0):
-        """Unit indices near a point (the rtree in EPSG:4549) and their distances in metres;
+        """Unit indices near a point (the KD-tree in EPSG:4549) and their distances in metres;
         geodesic distances to every unit where the metric CRS does not reach."""
         x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
         lon, lat = _crs.input_to_wgs84(x, y, crs)
@@ -995,13 +991,12 @@ class Locator:
             return np.arange(len(self._units)), _crs.geodesic_m(
                 lon, lat, self._unit_lon, self._unit_lat
             )
-        box = (qx, qy, qx, qy) if k else (qx - radius, qy - radius, qx + radius, qy + radius)
-        found = (
-            self._unit_index.nearest(box, num_results=k)
-            if k
-            else self._unit_index.intersection(box)
-        )
-        ids = np.fromiter(found, dtype=np.intp)
+        if self._unit_tree is None:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        if k:
+            d, ids = self._unit_tree.query((qx, qy), k=min(k, len(self._units)))
+            return np.atleast_1d(ids).astype(np.intp), np.atleast_1d(d)
+        ids = np.asarray(self._unit_tree.query_ball_point((qx, qy), radius), dtype=np.intp)
         return ids, np.hypot(self._unit_xy[ids, 0] - qx, self._unit_xy[ids, 1] - qy)
 
     # ------------------------------------------------------------------ info
@@ -1037,6 +1032,14 @@ class _Prox(NamedTuple):
     tree: STRtree
     chain_list: list
     blocks: list
+
+
+def _built(tree: STRtree) -> STRtree:
+    """``tree`` with its GEOS index built now: an index built lazily by the first query would be
+    built by two threads at once when two requests need it together (pygeos#361). Queries of a
+    built tree only read it."""
+    tree.query(shapely.points(0.0, 0.0))
+    return tree
 
 
 def _chamfer(sources: np.ndarray, wx: float, wy: float) -> np.ndarray:

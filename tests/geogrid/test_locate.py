@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import geopandas as gpd
@@ -301,6 +302,30 @@ def test_nearest_units_and_radius_match_brute_force(district, locator):
     assert locator.nearest_units(gx, gy, k=3, crs="gcj02") == locator.nearest_units(
         118.93, 32.11, k=3
     )
+
+
+def test_one_locator_answers_many_threads_at_once(district):
+    """The web service shares one locator between its threads: all of them querying it at once
+    get the single-threaded answers (the rtree this replaced crashed the process here)."""
+    loc = Locator(district)  # fresh: its lazily built distance lists are built by the threads
+    rng = np.random.default_rng(11)
+    pts = list(zip(rng.uniform(118.88, 118.98, 300), rng.uniform(32.07, 32.15, 300), strict=True))
+
+    def answers(points):
+        return [
+            (
+                loc.locate(float(x), float(y)).to_dict(),
+                [h.code for h in loc.nearest_units(float(x), float(y), k=5)],
+                [h.code for h in loc.units_within(float(x), float(y), 200.0)],
+                loc.locate_many(np.array([x]), np.array([y])).grid2_codes.tolist(),
+            )
+            for x, y in points
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(answers, [pts] * 8))
+    alone = answers(pts)
+    assert all(got == alone for got in together)
 
 
 # ----------------------------------------------------------------------------- tricky tilings
