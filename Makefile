@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-postgis bench-switch bench-tasks bench-page translations clean
+.PHONY: install run test lint format bench bench-postgis bench-switch bench-tasks bench-page bench-serve translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-switch: install
 
 bench-tasks: install
 	$(PY) bench/tasks_bench.py
+
+bench-serve: install
+	$(PY) bench/serve_bench.py
 
 bench-page: install
 	$(PY) bench/page_bench.py --runs 7
