@@ -623,18 +623,20 @@ def locate_cmd(
         if data:
             raise click.UsageError("give either --data or --db, not both")
         svc = Service(open_store(db_url or None))
-        when = parse_time(at, "--at")
-        locator = svc.locator_at(when)[1] if when else svc.current()[1]
+        found = usecases.locate(
+            svc, cli_actor(actor()), x, y, crs_name, units=n_units, at=parse_time(at, "--at")
+        )
+        near_m = svc.current()[1].near_m
     else:
         locator = get_locator(data)
-    loc = locator.locate(x, y, crs_name)
-    units = locator.nearest_units(loc.lon, loc.lat, n_units) if n_units else []
+        found, near_m = (
+            usecases.locating.answer(locator, x, y, crs_name, units=n_units),
+            locator.near_m,
+        )
     if as_json:
-        out = loc.to_dict()
-        out["units"] = [u.to_dict() for u in units]
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(_format_location(loc, crs_name, locator.near_m, units))
+        click.echo(_format_location(found.location, crs_name, near_m, found.units))
 
 
 # ---------------------------------------------------------------------- bulk locate
@@ -706,7 +708,9 @@ def _locate_file(in_path, out_path, crs_name, lon_col, lat_col, data) -> None:
 
 
 # ---------------------------------------------------------------------- database commands
-from .cli_db import COMMANDS, import_to_db, open_store  # noqa: E402
+from . import usecases  # noqa: E402
+from .access import cli_actor  # noqa: E402
+from .cli_db import COMMANDS, actor, import_to_db, open_store  # noqa: E402
 from .db.types import parse_time  # noqa: E402
 from .service import Service  # noqa: E402
 
