@@ -23,6 +23,7 @@ import pandas as pd
 from flask import (
     Blueprint,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -31,7 +32,7 @@ from flask import (
 from flask_login import current_user
 from shapely.geometry import mapping
 
-from geogrid import bulk
+from geogrid import bulk, usecases
 from geogrid import crs as _crs
 from geogrid.db.types import parse_time
 from geogrid.display import for_display, nested_layers
@@ -310,15 +311,9 @@ def locate():
     x, y = _coordinate("lon", "x"), _coordinate("lat", "y")
     k = _int("units", DEFAULT_UNITS, 0, MAX_UNITS)
     display = _display_crs("display", None)
-    version, loc = _locator()
-    where = loc.locate(x, y, crs)
-    out = where.to_dict()
-    out["version"] = version.number
-    out["units"] = [u.to_dict() for u in loc.nearest_units(where.lon, where.lat, k)]
-    if display is not None:
-        dx, dy = _crs.from_wgs84(where.lon, where.lat, display)
-        out["display"] = {"crs": display, "lon": round(dx, 7), "lat": round(dy, 7)}
-    return _json(out)
+    at = parse_time(_text("at"), "at")
+    found = usecases.locate(service(), g.actor, x, y, crs, units=k, at=at, display=display)
+    return _json(found.to_dict())
 
 
 @bp.post("/locate")
@@ -369,6 +364,7 @@ def locate_many():
         413: TooLarge
         415: UnsupportedMediaType
     """
+    g.actor.require("locate_many")
     param_crs = _text("crs")
     crs = _crs.normalize_crs(param_crs) if param_crs else None
     version, loc = _locator()
@@ -421,6 +417,7 @@ def grids():
         401: Unauthorized
         404: NotFound
     """
+    g.actor.require("grids")
     level = _int("level", 2, 0, 2)
     crs = _display_crs("crs", "wgs84")
     simplify = _float("simplify", 0.0, 0.0, MAX_SIMPLIFY_M)
@@ -460,6 +457,7 @@ def grid(code: str):
         401: Unauthorized
         404: NotFound
     """
+    g.actor.require("grids")
     crs = _display_crs("crs", "wgs84")
     simplify = _float("simplify", 0.0, 0.0, MAX_SIMPLIFY_M)
     version, district = _version_and_district()
@@ -516,46 +514,18 @@ def units():
         401: Unauthorized
         404: NotFound
     """
-    q = _text("q")
-    if q is not None and len(q) > 200:
-        raise InputError("q is limited to 200 characters")
     categories = _text("category")
-    grid_code = _text("grid")
+    wanted = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     box = _bbox(_text("bbox"))
     crs = _display_crs("crs", "wgs84")
     limit = _int("limit", DEFAULT_UNIT_LIMIT, 1, MAX_UNIT_LIMIT)
     offset = _int("offset", 0, 0, MAX_INT)
-    version, district = _version_and_district()
-    frame = district.units
-    keep = np.ones(len(frame), dtype=bool)
-    if q is not None:
-        hit = np.zeros(len(frame), dtype=bool)
-        for col in ("name", "code", "address"):
-            hit |= (
-                frame[col].astype("string").str.contains(q, case=False, regex=False).fillna(False)
-            ).to_numpy(dtype=bool)
-        keep &= hit
-    if categories is not None:
-        wanted = [c.strip() for c in categories.split(",") if c.strip()]
-        keep &= frame["category"].isin(wanted).to_numpy(dtype=bool)
-    if grid_code is not None:
-        g2 = district.grids2
-        if grid_code in set(g2["code"]):
-            codes = [grid_code]
-        elif grid_code in set(district.grids1["code"]):
-            codes = list(g2.loc[g2["parent"] == grid_code, "code"])
-        else:
-            raise NotFound(f"no grid {grid_code[:40]!r} in version {version.number}")
-        keep &= frame["grid"].isin(codes).to_numpy(dtype=bool)
-    lon = frame.geometry.x.to_numpy() if len(frame) else np.empty(0)
-    lat = frame.geometry.y.to_numpy() if len(frame) else np.empty(0)
-    if box is not None:
-        keep &= (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
-    idx = np.flatnonzero(keep)
-    total = len(idx)
-    page = idx[offset : offset + limit]
-    x, y = _crs.from_wgs84(lon[page], lat[page], crs) if len(page) else (np.empty(0), np.empty(0))
-    recs = frame.iloc[page].drop(columns="geometry").to_dict("records")
+    found = usecases.boundaries.units(
+        service(), g.actor, q=_text("q"), categories=wanted, grid=_text("grid"), bbox=box,
+        limit=limit, offset=offset, version=_int("version", None, 1, MAX_INT),
+    )  # fmt: skip
+    version, total, recs, lon, lat = found.version, found.total, found.records, found.lon, found.lat
+    x, y = _crs.from_wgs84(lon, lat, crs) if len(lon) else (np.empty(0), np.empty(0))
     features = [
         {
             "type": "Feature",
@@ -600,7 +570,7 @@ def versions():
         401: Unauthorized
     """
     svc = service()
-    found = svc.store.versions(svc.district_code)
+    found = usecases.boundaries.versions(svc, g.actor)
     number_of = {v.id: v.number for v in found}
     return _json(
         {

@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from geogrid.access import Actor
 from geogrid.accounts import User
 
 from .extensions import csrf, login_manager
@@ -106,6 +107,7 @@ def check_api_caller():
         return resp, status
     if request.method not in SAFE_METHODS and bearer_token() is None:
         csrf.protect()
+    g.actor = Actor.of(user.user)  # what the use cases check roles and grid scope against
     return None
 
 

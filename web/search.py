@@ -7,7 +7,7 @@ point and, for areas, a box to fly to. The index is built once per boundary vers
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 
 from geogrid.errors import InputError
 from geogrid.search import DEFAULT_LIMIT, KINDS, MAX_LIMIT
@@ -107,6 +107,7 @@ def search():
         raise InputError(f"q is limited to {MAX_QUERY} characters")
     limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     crs = _display_crs("crs", "wgs84")
+    g.actor.require("search")
     svc = service()
     version, _ = svc.current()
     hits = svc.search_index().search(q, limit)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import url_for
 
+from geogrid.access import RULES
 from geogrid.accounts import ROLES as ACCOUNT_ROLES
 
 # --------------------------------------------------------------------------- the access table
@@ -23,6 +24,9 @@ ONLY = {
     "admin.users": {"admin"},
     "admin.create_user": {"admin"},
     "admin.set_active": {"admin"},
+    # the API's operations that not every role may call (the whole matrix: test_access.py)
+    "api.locate_many": RULES["locate_many"].roles,
+    "api.versions": RULES["versions"].roles,
 }
 #: Tested on their own below (they log the client in or out).
 SPECIAL = {("auth.login", "POST"), ("auth.logout", "POST")}
@@ -261,14 +265,21 @@ def test_tokens_are_shown_once_work_and_can_be_revoked(acc_site, login, csrf_tok
     again = client.get("/account/tokens").get_data(as_text=True)
     assert token not in again and token[:8] in again  # only the prefix, from now on
     bearer = {"Authorization": f"Bearer {token}"}
-    assert acc_site.client().get("/api/v1/versions", headers=bearer).status_code == 200
+    assert (
+        acc_site.client().get("/api/v1/locate?lon=118.93&lat=32.11", headers=bearer).status_code
+        == 200
+    )
     # a wrong token is rejected even with a valid session cookie
     wrong = {"Authorization": f"Bearer {token}x"}
-    assert_json_error(client.get("/api/v1/versions", headers=wrong), 401, "wrong token")
+    assert_json_error(
+        client.get("/api/v1/locate?lon=118.93&lat=32.11", headers=wrong), 401, "wrong token"
+    )
     tid = max(t["id"] for t in acc_site.store.tokens(acc_site.user_id("worker")))
     resp = client.post(f"/account/tokens/{tid}/revoke", data={"csrf_token": csrf})
     assert resp.status_code == 302
-    assert_json_error(acc_site.client().get("/api/v1/versions", headers=bearer), 401, "revoked")
+    assert_json_error(
+        acc_site.client().get("/api/v1/locate?lon=118.93&lat=32.11", headers=bearer), 401, "revoked"
+    )
     # revoked twice, or someone else's token: not found
     assert client.post(f"/account/tokens/{tid}/revoke", data={"csrf_token": csrf}).status_code in (
         302,
@@ -396,7 +407,7 @@ def test_forms_without_the_csrf_token_are_rejected(acc_site, login, passwords):
         "/api/v1/locate",
         data=POINT_BODY,
         content_type="application/json",
-        headers=acc_site.headers("worker"),
+        headers=acc_site.headers("dispatcher"),
     )
     assert ok.status_code == 200
 

@@ -463,7 +463,7 @@ def test_bulk_100k_points(site, sample):
 
 def test_session_posts_need_the_csrf_header_token_posts_do_not(site, login, csrf_token):
     body = json.dumps({"type": "Point", "coordinates": list(POINT)})
-    client = login(site.client(), "worker")
+    client = login(site.client(), "dispatcher")
     resp = client.post("/api/v1/locate", data=body, content_type="application/json")
     assert "CSRF" in error_of(resp, 400)
     token = csrf_token(client, "/account/tokens")
