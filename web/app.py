@@ -33,12 +33,25 @@ def build(config: dict | None = None) -> Flask:
         default_translation_directories=i18n.catalog_dir(app),
     )
 
-    from . import account, admin, api, assets, auth, compress, errors, health, maps, search
+    from . import (
+        account,
+        admin,
+        api,
+        assets,
+        auth,
+        compress,
+        errors,
+        health,
+        maps,
+        search,
+        security,
+    )
 
     for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = assets.static_file
     errors.register(app)
+    security.init_app(app)
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.globals["role_name"] = i18n.role_name
     app.jinja_env.globals["get_locale"] = get_locale

@@ -63,6 +63,13 @@ TIANDITU_TILES = (
     "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
 
+#: Where the base maps' tiles come from (the Content-Security-Policy's image sources).
+TILE_SOURCES = (
+    "https://tile.openstreetmap.org",
+    "https://*.is.autonavi.com",
+    "https://*.tianditu.gov.cn",
+)
+
 #: Unit categories (as the data names them) → English label (translated) and colour.
 CATEGORIES = {
     "高校": (N_("University"), "#6a3d9a"),

@@ -55,6 +55,6 @@ def login(page, live: Live, *, lang: str | None = None):
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{live.url}/")
-    page.wait_for_function("document.documentElement.dataset.geogridReady === '1'")
+    page.wait_for_function("() => document.documentElement.dataset.geogridReady === '1'")
     page.evaluate("window.geogridReady.then(() => window.geogridUnitsReady)")
     return page

@@ -83,9 +83,19 @@ class Watch:
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    #: Content-Security-Policy violations ("directive blocked-URI"), reported by the page
+    csp: list[str] = field(default_factory=list)
     #: hosts whose requests are expected in a test (still blocked), e.g. AMap's tiles
     allowed_hosts: tuple[str, ...] = ()
     allowed: list[str] = field(default_factory=list)
+
+
+#: Reports every Content-Security-Policy violation of a page to the test (an event the browser
+#: fires on the document for each script, style or image the policy blocked).
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__geogridCspViolation(`${e.violatedDirective} ${e.blockedURI || "inline"}`));
+"""
 
 
 def _new_page(browser, live, width=1600, height=900):
@@ -105,6 +115,8 @@ def _new_page(browser, live, width=1600, height=900):
         r.abort()
 
     ctx.route("**/*", route)
+    ctx.expose_function("__geogridCspViolation", lambda v: watch.csp.append(v))
+    ctx.add_init_script(_CSP_LISTENER)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     page.on("pageerror", lambda e: watch.errors.append(str(e)))
@@ -121,12 +133,13 @@ def _new_page(browser, live, width=1600, height=900):
 @pytest.fixture
 def page_watch(browser, live):
     """(page, watch): a fresh browser context; fails the test on off-site requests, page errors
-    or dialogs."""
+    dialogs or Content-Security-Policy violations."""
     ctx, page, watch = _new_page(browser, live)
     try:
         yield page, watch
         assert watch.outside == [], f"requests off 127.0.0.1: {watch.outside[:5]}"
         assert watch.dialogs == [], f"dialogs: {watch.dialogs}"
+        assert watch.csp == [], f"Content-Security-Policy violations: {watch.csp[:5]}"
         # a blocked tile shows up as a failed resource load; nothing else may fail
         errors = [e for e in watch.errors if not (watch.allowed and "ERR_FAILED" in e)]
         assert errors == [], f"errors in the page: {errors[:5]}"

@@ -265,7 +265,7 @@ def test_search_by_pinyin_initials_flies_to_the_unit(page, live):
         " return c && c.textContent === name; }",
         arg=row["name"],
     )
-    page.wait_for_function("geogridMap.getZoom() >= 17")
+    page.wait_for_function("() => geogridMap.getZoom() >= 17")
     page.wait_for_timeout(900)  # the flight
     center = page.evaluate("(() => { const c = geogridMap.getCenter(); return [c.lng, c.lat]; })()")
     assert metres_between(center[0], center[1], lon, lat) < 10
@@ -374,7 +374,7 @@ def test_english_switch_changes_the_panel(page, live):
     kind, dts = panel_labels()
     assert kind == zh_label and zh_worker in dts
     page.click(".topbar .lang a")  # the other language: English
-    page.wait_for_function("document.documentElement.dataset.geogridReady === '1'")
+    page.wait_for_function("() => document.documentElement.dataset.geogridReady === '1'")
     assert page.get_attribute("html", "lang") == "en"
     kind, dts = panel_labels()
     assert kind == "Second-level grid" and "Grid worker" in dts
