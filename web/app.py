@@ -42,6 +42,7 @@ def build(config: dict | None = None) -> Flask:
         compress,
         errors,
         health,
+        limits,
         maps,
         search,
         security,
@@ -52,6 +53,7 @@ def build(config: dict | None = None) -> Flask:
     app.view_functions["static"] = assets.static_file
     errors.register(app)
     security.init_app(app)
+    limits.init_app(app, login_view="auth.login", api_blueprints=(api.bp, search.bp))
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.globals["role_name"] = i18n.role_name
     app.jinja_env.globals["get_locale"] = get_locale

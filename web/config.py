@@ -17,6 +17,7 @@ ENV = {
     "GEOGRID_PROXY_FIX": "PROXY_FIX",
     "GEOGRID_MAX_LOCATE_POINTS": "MAX_LOCATE_POINTS",
     "GEOGRID_LANGUAGE": "BABEL_DEFAULT_LOCALE",
+    "GEOGRID_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
 }
 
 DEFAULTS = {
@@ -34,6 +35,13 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "zh",
     "LANGUAGES": {"zh": "中文", "en": "English"},
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    # Throttling of failed logins and wrong API tokens (web/limits.py)
+    "RATELIMIT_STORAGE_URI": "memory://",  # per process; redis://… to count across workers
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_LIMIT_PER_ACCOUNT": "20 per 15 minutes",  # per username and address
+    "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
+    "TOKEN_LIMIT_PER_ADDRESS": "60 per 15 minutes",
 }
 
 _BOOL = {

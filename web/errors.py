@@ -37,6 +37,7 @@ PAGE_MESSAGES = {
     404: N_("This page does not exist."),
     405: N_("This page cannot be used that way."),
     413: N_("What you sent is too large."),
+    429: N_("Too many failed attempts from this address. Wait a few minutes and try again."),
     500: N_("Something went wrong on our side; it has been logged."),
 }
 
