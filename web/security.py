@@ -7,6 +7,9 @@ Every response carries:
   plugins, no ``<base>`` or form targets elsewhere, images from the app and the base maps' tile
   servers only, and ``frame-ancestors 'none'``. Styles may be inline: Leaflet and folium set
   them on elements and in ``<style>`` blocks, and a style cannot run code.
+- ``Cache-Control: private, no-store`` unless the view set its own (the static files and the
+  OpenAPI document do): pages and answers carry people's names and phones, and the token page a
+  new token's secret, which no browser or proxy cache may keep.
 - ``X-Frame-Options: DENY`` (the same as ``frame-ancestors`` for older browsers),
   ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` (the map's URLs may
   carry a caller's location; they never leave the site in a Referer).
@@ -64,6 +67,7 @@ def policy(nonce: str) -> str:
 
 def _secure(response):
     response.headers.setdefault("Content-Security-Policy", policy(csp_nonce()))
+    response.headers.setdefault("Cache-Control", "private, no-store")
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     return response

@@ -50,3 +50,22 @@ def test_every_script_on_the_map_page_is_allowed(site, login):
             assert src.startswith("/"), tag  # served by the app, no CDN
         elif 'type="application/json"' not in tag:
             assert f'nonce="{nonce}"' in tag, tag
+
+
+def test_the_page_showing_a_new_tokens_secret_is_never_cached(make_site, login, csrf_token):
+    site = make_site()
+    client = login(site.client(), "dispatcher")
+    resp = client.post(
+        "/account/tokens",
+        data={"name": "12345 hotline", "csrf_token": csrf_token(client, "/account/tokens")},
+    )
+    assert resp.status_code == 200
+    assert resp.headers["Cache-Control"] == "private, no-store"
+
+
+def test_files_keep_their_own_caching(client):
+    with client.get("/vendor/leaflet/leaflet.js") as resp:  # a library: a week
+        assert resp.status_code == 200
+        assert "max-age=604800" in resp.headers["Cache-Control"]
+    with client.get("/static/map.js") as resp:  # ours: revalidated by its ETag
+        assert resp.headers["Cache-Control"] == "no-cache"

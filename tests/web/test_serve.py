@@ -51,3 +51,28 @@ def test_without_demo_no_account_is_created(serve):
     s = serve()
     assert "Demo accounts" not in s.output() and "password" not in s.output().lower()
     assert login(s.base, "admin", "anything-at-all")[0] == 401
+
+
+def test_gunicorns_own_refusals_are_json_like_the_apps(serve):
+    """A request line over gunicorn's limit never reaches the app: gunicorn answers 414 itself,
+    in the API's JSON error format (not its HTML page)."""
+    import http.client
+
+    s = serve()
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    conn.request("GET", "/api/v1/locate?lon=118.93&lat=32.11&pad=" + "x" * 10_000)
+    resp = conn.getresponse()
+    assert resp.status == 414
+    assert resp.getheader("Content-Type") == "application/json"
+    body = json.loads(resp.read())
+    assert body["error"]["status"] == 414
+    assert body["error"]["message"].startswith("URI Too Long")
+    conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    conn.putrequest("GET", "/healthz")
+    for n in range(120):  # gunicorn's limit_request_fields is 100
+        conn.putheader(f"X-Filler-{n}", "1")
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert resp.status == 431
+    assert json.loads(resp.read())["error"]["status"] == 431
