@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DataError, InputError
-from ..io import CSV_X_NAMES, CSV_Y_NAMES
+from ..io.schema import CSV_X_NAMES, CSV_Y_NAMES
 
 if TYPE_CHECKING:
     pass
