@@ -11,7 +11,9 @@ Reading
     coordinate columns are the first of :data:`LON_NAMES` and of :data:`LAT_NAMES` it has (case
     and surrounding spaces do not matter), or the columns the caller names. Blank lines are
     skipped. :func:`read_geojson` takes a FeatureCollection of Point features, a Feature, a
-    MultiPoint or a Point, and the CRS named by a legacy (GeoJSON 2008) ``crs`` member. Both take
+    MultiPoint or a Point, and the CRS named by a legacy (GeoJSON 2008) ``crs`` member; a
+    feature nesting arrays and objects deeper than :data:`MAX_DEPTH` (32) levels is a DataError
+    naming it, as its properties are written back with the answers. Both take
     a ``limit`` on the number of points (:class:`TooManyPoints`, HTTP 413). A file that cannot be
     used at all is a DataError; a row or feature whose coordinates cannot be read is not: it gets
     an error of its own, with its place in the file (:meth:`Points.where`: ``line 7``,
@@ -58,7 +60,7 @@ Writing
 from __future__ import annotations
 
 from .csvfile import read_csv
-from .geojson import read_geojson
+from .geojson import MAX_DEPTH, read_geojson
 from .locating import (
     ALL_FIELDS,
     ANSWER_FIELDS,
@@ -80,6 +82,7 @@ from .points import (
 from .writing import to_geojson, write_csv, write_geojson
 
 __all__ = [
+    "MAX_DEPTH",
     "ALL_FIELDS",
     "ANSWER_FIELDS",
     "ColumnNotFound",

@@ -7,7 +7,6 @@ import csv
 import io
 import math
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,9 +20,6 @@ from .points import (
     CsvPoints,
     _check_count,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 # ---------------------------------------------------------------------------- CSV

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
 
 import orjson
 
 from .. import crs as _crs
 from ..errors import DataError
+from ..nesting import MAX_DEPTH, too_deep
 from .points import GeoJSONPoints, _check_count
 
-if TYPE_CHECKING:
-    pass
-
-
-# ---------------------------------------------------------------------------- GeoJSON
 _GEOJSON_KINDS = "a GeoJSON FeatureCollection of Points, a Feature, a MultiPoint or a Point"
 
 
@@ -81,6 +76,32 @@ _READERS = {
 }
 
 
+def _check_depth(obj, kind: str, member: str | None, items: list) -> None:
+    """Raise :class:`~geogrid.errors.DataError` for a feature (or the object around them) nested
+    deeper than :data:`~geogrid.nesting.MAX_DEPTH`, naming it."""
+    if member is None:
+        if too_deep(obj, MAX_DEPTH):
+            what = "the feature" if kind == "Feature" else f"the {kind}"
+            raise DataError(
+                f"{what} nests arrays and objects deeper than {MAX_DEPTH} levels "
+                "(in its properties?); flatten them"
+            )
+        return
+    word = "point" if kind == "MultiPoint" else "feature"
+    for i, item in enumerate(items):
+        if too_deep(item, MAX_DEPTH):
+            raise DataError(
+                f"{word} {i + 1} nests arrays and objects deeper than {MAX_DEPTH} levels "
+                "(in its properties?); flatten them"
+            )
+    rest = {k: v for k, v in obj.items() if k != member}
+    if too_deep(rest, MAX_DEPTH):
+        raise DataError(
+            f"the {kind} nests arrays and objects deeper than {MAX_DEPTH} levels outside its "
+            f"{member}; flatten them"
+        )
+
+
 def _legacy_crs(obj: dict) -> str | None:
     """The CRS named by a GeoJSON 2008 ``crs`` member (as QGIS and GDAL still write)."""
     member = obj.get("crs")
@@ -99,8 +120,9 @@ def read_geojson(data: bytes | str, *, limit: int | None = None) -> GeoJSONPoint
 
     A feature without a Point, or a position that is not two numbers, gets an error. Raises
     :class:`~geogrid.errors.DataError` for text that is not JSON or not one of those objects (or
-    a malformed ``crs`` member), :class:`~geogrid.errors.CRSError` for an unknown CRS there, and
-    :class:`TooManyPoints` for more than ``limit`` points.
+    a malformed ``crs`` member, or a feature nested deeper than
+    :data:`~geogrid.nesting.MAX_DEPTH` levels), :class:`~geogrid.errors.CRSError` for an unknown
+    CRS there, and :class:`TooManyPoints` for more than ``limit`` points.
     """
     obj = _loads(data)
     kind = obj.get("type") if isinstance(obj, dict) else None
@@ -115,6 +137,7 @@ def read_geojson(data: bytes | str, *, limit: int | None = None) -> GeoJSONPoint
         if not isinstance(items, list):
             raise DataError(f'a {kind} needs a "{member}" array')
         _check_count(len(items), limit)
+    _check_depth(obj, kind, member, items)
     found = [read(item) for item in items]
     crs = _legacy_crs(obj)
     xs = [p[0] for p in found]

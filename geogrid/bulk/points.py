@@ -3,16 +3,10 @@ where each is in the file; the limit on their number."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from ..errors import DataError, InputError
 from ..io.schema import CSV_X_NAMES, CSV_Y_NAMES
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Names of a CSV longitude (or x) and latitude (or y) column: those the importer reads.
 LON_NAMES, LAT_NAMES = CSV_X_NAMES, CSV_Y_NAMES

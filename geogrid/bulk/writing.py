@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 import orjson
 
@@ -12,9 +12,6 @@ from .. import crs as _crs
 from ..model import COORD_DECIMALS
 from .locating import Results
 from .points import CsvPoints, GeoJSONPoints
-
-if TYPE_CHECKING:
-    pass
 
 
 # ============================================================================ writing

@@ -14,6 +14,7 @@ import shapely
 
 from .. import crs as _crs
 from ..errors import DataError, GeogridError
+from ..nesting import MAX_DEPTH, text_too_deep, too_deep
 from .schema import _NO_CRS_OK_DRIVERS, CSV_WKT_NAMES, CSV_X_NAMES, CSV_Y_NAMES
 
 
@@ -73,6 +74,7 @@ def read_layer(path, *, layer=None, src_crs=None) -> gpd.GeoDataFrame:
         moved = _call(path, f"cannot convert from {frame.crs.name}", frame.to_crs, "EPSG:4326")
         geoms = np.asarray(moved.geometry.values, dtype=object)
     _check_lonlat(path, geoms)
+    _check_nesting(path, frame.drop(columns=frame.geometry.name))
     geoms = np.array([_single(g) for g in geoms], dtype=object)
     return gpd.GeoDataFrame(
         frame.drop(columns=frame.geometry.name), geometry=geoms, crs="EPSG:4326"
@@ -150,6 +152,29 @@ def _shapefile_encoding(path: Path, layer: str) -> str | None:
     except UnicodeDecodeError:
         return "GB18030"
     return "UTF-8"
+
+
+def _check_nesting(path: Path, frame) -> None:
+    """Raise DataError for a property value (a GeoJSON object or array, which pyogrio decodes,
+    or its text when too deep to decode) nested deeper than :data:`~geogrid.nesting.MAX_DEPTH`
+    levels, naming the feature (counted from 1) and the field."""
+    for column in frame.columns:
+        values = frame[column]
+        if getattr(values.dtype, "kind", "O") in "biufcmM":  # numbers, booleans, times
+            continue
+        for i, value in enumerate(values):
+            t = type(value)
+            if t is dict or t is list:
+                deep = too_deep(value, MAX_DEPTH - 2)  # the feature and its properties: 2 levels
+            elif t is str and value[:1] in ("{", "["):
+                deep = text_too_deep(value, MAX_DEPTH - 2)
+            else:
+                continue
+            if deep:
+                raise DataError(
+                    f"{path}: feature {i + 1}: property {str(column)[:40]!r} nests arrays and "
+                    f"objects deeper than {MAX_DEPTH} levels; flatten it"
+                )
 
 
 def _check_lonlat(path: Path, geoms: np.ndarray) -> None:
