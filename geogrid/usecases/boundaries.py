@@ -129,3 +129,13 @@ def import_version(store, actor: Actor, district: District, *, note: str, publis
     actor.require("import_version")
     draft = store.create_version(district, actor=actor.name, note=note)
     return store.publish(draft.id, actor=actor.name) if publish else draft
+
+
+def bootstrap(store, actor: Actor, data_dir=None):
+    """The service over ``store``: the schema upgraded and, on a database without a published
+    version, the district in ``data_dir`` (default: the bundled sample) stored and published as
+    its first version (see :meth:`geogrid.service.Service.bootstrap`)."""
+    actor.require("import_version")
+    from ..service import Service  # here: the service pulls in the database layer
+
+    return Service.bootstrap(store, data_dir)

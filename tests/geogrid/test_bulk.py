@@ -528,3 +528,35 @@ def test_write_geojson_a_feature_a_line():
     single = io.StringIO()
     bulk.write_geojson(feature([1, 2]), single)
     assert json.loads(single.getvalue()) == feature([1, 2])
+
+
+def _nested_text(levels: int) -> str:
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+def test_deeply_nested_geojson_is_refused_naming_the_feature(locator):
+    point = '{"type":"Point","coordinates":[118.93,32.11]}'
+    flat = f'{{"type":"Feature","geometry":{point},"properties":{{"n":1}}}}'
+    deep = f'{{"type":"Feature","geometry":{point},"properties":{_nested_text(1000)}}}'
+    limit = f"deeper than {bulk.MAX_DEPTH} levels"
+    with pytest.raises(DataError, match=f"feature 2 nests arrays and objects {limit}"):
+        bulk.read_geojson(f'{{"type":"FeatureCollection","features":[{flat},{deep}]}}')
+    with pytest.raises(DataError, match=f"the feature nests arrays and objects {limit}"):
+        bulk.read_geojson(deep)
+    deep_position = "[" * 40 + "1" + "]" * 40
+    with pytest.raises(DataError, match=f"point 2 nests arrays and objects {limit}"):
+        bulk.read_geojson(f'{{"type":"MultiPoint","coordinates":[[118.93,32.11],{deep_position}]}}')
+    with pytest.raises(DataError, match="outside its features"):
+        bulk.read_geojson(
+            f'{{"type":"FeatureCollection","features":[{flat}],"x":{_nested_text(40)}}}'
+        )
+    # a feature at the limit (itself, then its properties 31 levels deep) is read and written
+    ok = f'{{"type":"Feature","geometry":{point},"properties":{_nested_text(bulk.MAX_DEPTH - 1)}}}'
+    points = bulk.read_geojson(f'{{"type":"FeatureCollection","features":[{ok}]}}')
+    out = io.StringIO()
+    bulk.write_geojson(bulk.to_geojson(bulk.locate(points, locator)), out)
+    written = json.loads(out.getvalue())["features"][0]["properties"]
+    assert written["grid2_code"] == "320113005007007"
+    with pytest.raises(DataError, match=limit):
+        one_more = _nested_text(bulk.MAX_DEPTH)
+        bulk.read_geojson(f'{{"type":"Feature","geometry":{point},"properties":{one_more}}}')

@@ -150,3 +150,25 @@ def test_dump_restore_between_databases(db, tmp_path):
     assert a == b
     again = run("restore", dump, "--db", target, ok=False)
     assert again.exit_code == 2 and "not empty" in again.output
+
+
+def test_changes_go_through_the_use_cases(db, monkeypatch):
+    """publish, assign, create-user and import ask the use cases, which check the actor's role:
+    with the command line's actor made a grid worker, each is refused with exit status 2."""
+    from geogrid.access import Actor
+    from geogrid.cli import db as cli_db
+
+    monkeypatch.setattr(cli_db, "cli_user", lambda: Actor("cli:test", "worker", frozenset()))
+    grids = "boundaries/grids_level2.geojson"
+    for args, what in [
+        (("publish", 1), "may not publish a boundary version"),
+        (("assign", "320113005007007", "worker", "张三"), "may not change the duty roster"),
+        (("create-user", "li", "--role", "dispatcher", "--password", "x" * 12), "manage user"),
+        (("import", grids, "--commit"), "may not import a boundary version"),
+        (("init-db",), "may not import a boundary version"),
+    ]:
+        result = run(*args, "--db", db, ok=False)
+        assert result.exit_code == 2, (args, result.output)
+        assert what in result.output, (args, result.output)
+    versions = json.loads(run("versions", "--db", db, "--json").output)
+    assert len(versions) == 1

@@ -604,3 +604,35 @@ def test_households_must_be_whole_numbers(district, tmp_path):
     )
     with pytest.raises(DataError, match="'many'"):
         io.import_district(grids, units=units)
+
+
+def test_deeply_nested_properties_are_refused(tmp_path):
+    """A GeoJSON property nested deeper than MAX_DEPTH levels (the feature and its properties
+    counted) is a DataError naming the feature and the field, however deep (pyogrio leaves
+    values too deep to decode as text)."""
+    from geogrid.nesting import MAX_DEPTH
+
+    square = [
+        [118.93, 32.11],
+        [118.935, 32.11],
+        [118.935, 32.115],
+        [118.93, 32.115],
+        [118.93, 32.11],
+    ]
+    geometry = json.dumps({"type": "Polygon", "coordinates": [square]})
+
+    def write(levels: int):
+        value = '{"a":' * levels + "1" + "}" * levels
+        props = f'{{"code":"320113005001001","extra":{value}}}'
+        text = f'{{"type":"Feature","geometry":{geometry},"properties":{props}}}'
+        path = tmp_path / f"grids{levels}.geojson"
+        path.write_text(f'{{"type":"FeatureCollection","features":[{text}]}}', encoding="utf-8")
+        return path
+
+    assert len(io.read_layer(write(MAX_DEPTH - 2))) == 1
+    for levels in (MAX_DEPTH - 1, 1000):
+        with pytest.raises(
+            DataError,
+            match=f"feature 1: property 'extra' nests arrays and objects deeper than {MAX_DEPTH} levels",
+        ):
+            io.import_district(write(levels))
