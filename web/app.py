@@ -8,7 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geogrid.db.engine import default_instance_dir
 
+from . import account, admin, api, assets, auth, compress, errors, health, i18n, maps, text
 from . import config as _config
+from .api import search
 from .extensions import babel, csrf, login_manager
 
 
@@ -23,8 +25,6 @@ def build(config: dict | None = None) -> Flask:
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
 
-    from . import i18n
-
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(
@@ -33,13 +33,11 @@ def build(config: dict | None = None) -> Flask:
         default_translation_directories=i18n.catalog_dir(app),
     )
 
-    from . import account, admin, api, assets, auth, compress, errors, health, maps, search
-
     for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = assets.static_file
     errors.register(app)
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
-    app.jinja_env.globals["role_name"] = i18n.role_name
+    app.jinja_env.globals["role_name"] = text.role_name
     app.jinja_env.globals["get_locale"] = get_locale
     return app
