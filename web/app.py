@@ -8,7 +8,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geogrid.db.engine import default_instance_dir
 
+from . import (
+    account,
+    admin,
+    api,
+    assets,
+    auth,
+    compress,
+    errors,
+    health,
+    i18n,
+    limits,
+    maps,
+    security,
+    text,
+)
 from . import config as _config
+from .api import search
 from .extensions import babel, csrf, login_manager
 
 
@@ -23,29 +39,12 @@ def build(config: dict | None = None) -> Flask:
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
 
-    from . import i18n
-
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(
         app,
         locale_selector=i18n.select_locale,
         default_translation_directories=i18n.catalog_dir(app),
-    )
-
-    from . import (
-        account,
-        admin,
-        api,
-        assets,
-        auth,
-        compress,
-        errors,
-        health,
-        limits,
-        maps,
-        search,
-        security,
     )
 
     for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
@@ -55,6 +54,6 @@ def build(config: dict | None = None) -> Flask:
     security.init_app(app)
     limits.init_app(app, login_view="auth.login", api_blueprints=(api.bp, search.bp))
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
-    app.jinja_env.globals["role_name"] = i18n.role_name
+    app.jinja_env.globals["role_name"] = text.role_name
     app.jinja_env.globals["get_locale"] = get_locale
     return app

@@ -9,7 +9,6 @@ session also works for the API from the app's own pages, with the CSRF token in 
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,7 +21,9 @@ from geogrid.access import Actor
 from geogrid.accounts import User
 
 from .extensions import csrf, login_manager
+from .responses import json_error, wants_json
 from .services import store
+from .urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -53,9 +54,7 @@ def load_user(user_id: str):
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    if request.path.startswith("/api/"):
-        from .errors import json_error
-
+    if wants_json():
         return json_error(
             401, "authentication required: log in, or send Authorization: Bearer <token>"
         )
@@ -98,8 +97,6 @@ def check_api_caller():
     """
     user = api_user()
     if user is None:
-        from .errors import json_error
-
         resp, status = json_error(
             401, "authentication required: log in, or send Authorization: Bearer <token>"
         )
@@ -131,21 +128,6 @@ def roles_required(*roles: str):
 class LoginForm(FlaskForm):
     username = StringField("username", validators=[DataRequired(), Length(max=100)])
     password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to go to (after logging in, after switching language); anything else (another site, ``//host``,
-    ``/\\host`` which browsers read as ``//host``, control characters) goes to the map."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and "\\" not in target
-            and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
-        ):
-            return target
-    return url_for("maps.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -8,47 +8,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from geogrid.errors import GeogridError, ValidationFailed
+from geogrid.errors import Forbidden, GeogridError, ValidationFailed
 
-from .i18n import N_
+from .responses import error_page, json_error, wants_json
+from .text import standard_page_text
 
 log = logging.getLogger(__name__)
 
 
-def json_error(status: int, message: str, **extra):
-    """The API's error body: ``{"error": {"status", "message", ...}}``."""
-    body = {"error": {"status": status, "message": message, **extra}}
-    return jsonify(body), status
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
-
-
-#: What a page (not the API) says for common statuses, in the interface language.
-PAGE_MESSAGES = {
-    400: N_("The request could not be understood. Go back and try again."),
-    403: N_("Your account may not see this page."),
-    404: N_("This page does not exist."),
-    405: N_("This page cannot be used that way."),
-    413: N_("What you sent is too large."),
-    429: N_("Too many failed attempts from this address. Wait a few minutes and try again."),
-    500: N_("Something went wrong on our side; it has been logged."),
-}
-
-
-def _respond(status: int, message: str, *, page_message: str | None = None, **extra):
-    """JSON under /api/, else the error page; a page shows ``page_message``, or the translated
-    standard text for the status (the detailed ``message`` is for machines)."""
-    if _wants_json():
+def respond(status: int, message: str, *, page_message: str | None = None, **extra):
+    """JSON for the API (:func:`web.responses.wants_json`), else the error page; a page shows
+    ``page_message``, or the translated standard text for the status (the detailed ``message``
+    is for machines)."""
+    if wants_json():
         return json_error(status, message, **extra)
-    text = page_message or (gettext(PAGE_MESSAGES[status]) if status in PAGE_MESSAGES else message)
-    return render_template("error.html", status=status, message=text), status
+    return error_page(status, page_message or standard_page_text(status, message))
 
 
 def register(app) -> None:
@@ -57,11 +36,14 @@ def register(app) -> None:
         extra = {}
         if isinstance(exc, ValidationFailed):
             extra["report"] = exc.report.to_dict()
-        return _respond(exc.http_status, exc.message, page_message=exc.message, **extra)
+        # a refusal's page says so in the interface language; other errors' messages are the
+        # user's to read as they are
+        shown = None if isinstance(exc, Forbidden) else exc.message
+        return respond(exc.http_status, exc.message, page_message=shown, **extra)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return _respond(
+        return respond(
             400,
             f"CSRF check failed: {exc.description}",
             page_message=gettext("The form has expired. Reload the page and try again."),
@@ -75,7 +57,7 @@ def register(app) -> None:
         if exc.code == 413 and message == RequestEntityTooLarge.description:
             limit = app.config["MAX_CONTENT_LENGTH"] or 0
             message = f"request body too large (limit {limit // (1024 * 1024)} MB)"
-        resp, status = _respond(exc.code, message)
+        resp, status = respond(exc.code, message)
         if not isinstance(resp, Response):
             resp = app.make_response(resp)
         for name, value in exc.get_headers():  # e.g. Allow on a 405
@@ -86,6 +68,4 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # a bug: log it, answer without internals
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _respond(
-            500, "internal error: the administrators have been notified through the log"
-        )
+        return respond(500, "internal error: the administrators have been notified through the log")

@@ -13,20 +13,12 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request
-from flask_babel import gettext
 
+from .text import N_, ROLE_LABELS, role_name
+from .urls import safe_next
 
-def N_(message: str) -> str:
-    """Mark a string for translation where it is defined; it is translated where shown."""
-    return message
+__all__ = ["N_", "ROLE_LABELS", "bp", "catalog_dir", "role_name", "select_locale", "switch"]
 
-
-ROLE_LABELS = {
-    "dispatcher": N_("Dispatcher"),
-    "planner": N_("Planner"),
-    "worker": N_("Grid worker"),
-    "admin": N_("Administrator"),
-}
 
 bp = Blueprint("i18n", __name__)
 
@@ -59,14 +51,7 @@ def select_locale() -> str:
 @bp.get("/lang/<code>")
 def switch(code: str):
     """Switch the interface language and go back where the user was."""
-    from .auth import safe_next
-
     resp = redirect(safe_next(request.args.get("next")))  # never off-site
     if code in current_app.config["LANGUAGES"]:
         resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return resp
-
-
-def role_name(role: str) -> str:
-    """A role's name in the interface language."""
-    return gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role

@@ -38,8 +38,8 @@ from geogrid.display import nested_layers
 from geogrid.service import in_background
 
 from .auth import roles_required
-from .i18n import N_
 from .services import service
+from .text import N_
 
 bp = Blueprint("maps", __name__)
 log = logging.getLogger(__name__)

@@ -16,12 +16,13 @@ lines: parse the request, call one function here, write the answer.
 from __future__ import annotations
 
 from . import accounts, boundaries, incidents, locating, roster
-from .locating import DEFAULT_UNITS, MAX_UNITS, LocateAnswer, locate, locate_many
+from .locating import DEFAULT_UNITS, MAX_UNITS, LocateAnswer, Point, locate, locate_many
 
 __all__ = [
     "DEFAULT_UNITS",
     "MAX_UNITS",
     "LocateAnswer",
+    "Point",
     "accounts",
     "boundaries",
     "incidents",

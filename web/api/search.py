@@ -12,11 +12,11 @@ from flask import Blueprint, g, jsonify
 from geogrid.errors import InputError
 from geogrid.search import DEFAULT_LIMIT, KINDS, MAX_LIMIT
 
-from .api import _display_crs, _int, _text  # the API's parameter rules, the same here
-from .auth import check_api_caller
-from .extensions import csrf
-from .openapi import register_schema
-from .services import service
+from .. import params  # the API's parameter rules, the same here
+from ..auth import check_api_caller
+from ..extensions import csrf
+from ..openapi import register_schema
+from ..services import service
 
 bp = Blueprint("search", __name__)
 csrf.exempt(bp)
@@ -102,11 +102,11 @@ def search():
         400: BadRequest
         401: Unauthorized
     """
-    q = _text("q", required=True)
+    q = params.text("q", required=True)
     if len(q) > MAX_QUERY:
         raise InputError(f"q is limited to {MAX_QUERY} characters")
-    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    crs = _display_crs("crs", "wgs84")
+    limit = params.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    crs = params.display_crs("crs", "wgs84")
     g.actor.require("search")
     svc = service()
     version, _ = svc.current()
