@@ -84,7 +84,7 @@ from .chinese import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from .convert import from_wgs84, input_to_wgs84, to_wgs84, transform_geometry
+from .convert import from_wgs84, input_to_wgs84, point_to_wgs84, to_wgs84, transform_geometry
 from .metric import (
     METRIC_EPSG,
     area_m2,
@@ -118,6 +118,7 @@ __all__ = [
     "geometry_from_metric",
     "geometry_to_metric",
     "input_to_wgs84",
+    "point_to_wgs84",
     "is_geographic",
     "length_m",
     "metric_transformer",

@@ -11,7 +11,7 @@ import pyproj
 import shapely
 
 from ..errors import CoordinateError
-from .checks import check_coordinates
+from .checks import check_coordinates, parse_coordinate
 from .chinese import (
     _flat_arrays,
     bd09_to_gcj02,
@@ -111,6 +111,30 @@ def to_wgs84(x, y, crs="wgs84"):
     if convert is None:
         convert = _converter(normalize_crs(crs), "wgs84")
     return convert(x, y)
+
+
+def point_to_wgs84(x, y, crs="wgs84") -> tuple[float, float, tuple | None]:
+    """One input point (numbers or text, any CRS spelling) as WGS-84 ``(lon, lat, given)``:
+    ``given`` is the point as parsed, ``(x, y, crs)``, or None when it was already WGS-84 floats
+    in range, which pass through untouched (the locator's hot path: nothing parsed twice).
+
+    >>> point_to_wgs84(118.93, 32.11)
+    (118.93, 32.11, None)
+    >>> point_to_wgs84("118.93", "32.11", "WGS-84")
+    (118.93, 32.11, (118.93, 32.11, 'wgs84'))
+    """
+    if (
+        crs == "wgs84"
+        and type(x) is float
+        and type(y) is float
+        and -180.0 <= x <= 180.0
+        and -90.0 <= y <= 90.0
+    ):
+        return x, y, None
+    crs = normalize_crs(crs)
+    x, y = parse_coordinate(x, "x"), parse_coordinate(y, "y")
+    lon, lat = input_to_wgs84(x, y, crs)
+    return float(lon), float(lat), (x, y, crs)
 
 
 def input_to_wgs84(x, y, crs="wgs84"):

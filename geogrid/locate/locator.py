@@ -106,19 +106,7 @@ class Locator(OwnerTable, Distances, Units):
         Raises :class:`~geogrid.errors.CoordinateError` for non-numeric or out-of-range input and
         :class:`~geogrid.errors.CRSError` for an unknown CRS.
         """
-        if (
-            crs == "wgs84"
-            and type(x) is float
-            and type(y) is float
-            and -180.0 <= x <= 180.0
-            and -90.0 <= y <= 90.0
-        ):
-            lon, lat, given = x, y, None  # the hot path: plain WGS-84 floats in range
-        else:
-            crs = _crs.normalize_crs(crs)
-            x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
-            lon, lat = _crs.input_to_wgs84(x, y, crs)
-            given = (x, y, crs)
+        lon, lat, given = _crs.point_to_wgs84(x, y, crs)
         u = (lon - self._x0) * self._idx
         v = (lat - self._y0) * self._idy
         match, touching = MATCH_INTERIOR, ()

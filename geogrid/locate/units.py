@@ -58,8 +58,7 @@ class Units:
     def _unit_candidates(self, x, y, crs: str, *, k: int = 0, radius: float = 0.0):
         """Unit indices near a point (the KD-tree in EPSG:4549) and their distances in metres;
         geodesic distances to every unit where the metric CRS does not reach."""
-        x, y = _crs.parse_coordinate(x, "x"), _crs.parse_coordinate(y, "y")
-        lon, lat = _crs.input_to_wgs84(x, y, crs)
+        lon, lat, _ = _crs.point_to_wgs84(x, y, crs)
         qx, qy = _crs.to_metric(lon, lat)
         if not (math.isfinite(qx) and math.isfinite(qy)):
             return np.arange(len(self._units)), _crs.geodesic_m(
