@@ -152,4 +152,8 @@ def logout():
 
 @bp.before_app_request
 def remember_caller():
+    """``g.user`` and, for a logged-in page user, ``g.actor`` (what the use cases check; the
+    API sets it from the token or session in :func:`check_api_caller`)."""
     g.user = current_user if current_user.is_authenticated else None
+    if g.user is not None:
+        g.actor = Actor.of(g.user.user)

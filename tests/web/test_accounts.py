@@ -183,7 +183,11 @@ def test_pages_every_logged_in_user_sees(acc_site, login, role):
         html = resp.get_data(as_text=True)
         assert f"Test {role}" in html  # the top bar names the user
         assert ('href="/admin/users"' in html) == (role == "admin")
-    assert client.get("/admin/users").status_code == (200 if role == "admin" else 403)
+    refused = client.get("/admin/users")
+    assert refused.status_code == (200 if role == "admin" else 403)
+    if role != "admin":  # the use case's refusal, as the translated error page
+        assert refused.mimetype == "text/html"
+        assert "您的账户无权查看此页面" in refused.get_data(as_text=True)
 
 
 def test_anonymous_pages_redirect_to_login_and_come_back(acc_site, try_login):
