@@ -6,7 +6,6 @@ itself never imports Flask.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import click
@@ -51,11 +50,9 @@ def create_demo_users(store) -> list[tuple[str, str, str]]:
 def serve(db_url, host, port, workers, threads, demo):
     """Run the web service (gunicorn) after creating or upgrading the database and, if it is
     empty, loading the bundled sample district."""
-    if db_url:
-        os.environ["GEOGRID_DATABASE_URL"] = db_url
     from web import create_app
 
-    app = create_app()
+    app = create_app({"DATABASE_URL": db_url} if db_url else None)
     store = open_store(app.config["DATABASE_URL"], upgrade=False)  # bootstrap upgrades it
     svc = Service.bootstrap(store)
     version = store.current_version(svc.district_code)  # the workers build their own locators

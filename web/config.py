@@ -7,18 +7,10 @@ import os
 import secrets
 from pathlib import Path
 
+from geogrid import settings
+
 #: Environment variables read at start-up and the setting each one fills.
-ENV = {
-    "GEOGRID_DATABASE_URL": "DATABASE_URL",
-    "GEOGRID_SECRET_KEY": "SECRET_KEY",
-    "GEOGRID_TIANDITU_KEY": "TIANDITU_KEY",
-    "GEOGRID_DISTRICT": "DISTRICT_CODE",
-    "GEOGRID_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
-    "GEOGRID_PROXY_FIX": "PROXY_FIX",
-    "GEOGRID_MAX_LOCATE_POINTS": "MAX_LOCATE_POINTS",
-    "GEOGRID_LANGUAGE": "BABEL_DEFAULT_LOCALE",
-    "GEOGRID_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
-}
+ENV = settings.WEB
 
 DEFAULTS = {
     "DATABASE_URL": None,  # None: the SQLite file instance/geogrid.sqlite3
@@ -73,8 +65,8 @@ def load(app, overrides: dict | None) -> None:
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     for env, key in ENV.items():
-        if os.environ.get(env):
-            app.config[key] = _coerce(key, os.environ[env])
+        if (value := settings.get(env)) is not None:
+            app.config[key] = _coerce(key, value)
     app.config.update(overrides or {})
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'geogrid.sqlite3'}"

@@ -16,7 +16,7 @@ import click
 import shapely
 
 from .. import crs as _crs
-from .. import model
+from .. import model, settings
 from .. import validate as _validate
 from ..errors import GeogridError, InputError
 from ..locate import Locator
@@ -28,7 +28,7 @@ DATA_ENV = "GEOGRID_DATA"
 # ---------------------------------------------------------------------- shared helpers
 def data_dir(value: str | os.PathLike | None = None) -> Path:
     """The district directory: ``value`` (``--data``), else ``$GEOGRID_DATA``, else the sample."""
-    return Path(value or os.environ.get(DATA_ENV) or model.default_data_dir())
+    return Path(value or settings.data_dir() or model.default_data_dir())
 
 
 def load_district(value: str | os.PathLike | None = None) -> model.District:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
 
-from .. import usecases
+from .. import settings, usecases
 from ..access import cli_actor
 from ..accounts import ROLES
 from ..db import Store
@@ -209,7 +208,7 @@ def assign_cmd(grid, role, name, phone, title, valid_from, db_url):
 @db_option
 def create_user_cmd(username, role, display_name, grid_code, password, db_url):
     """Create a user account (dispatcher, planner, grid worker or admin)."""
-    password = password or os.environ.get("GEOGRID_PASSWORD")
+    password = password or settings.get("GEOGRID_PASSWORD")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     store = open_store(db_url)

@@ -12,7 +12,6 @@ URLs are driven by psycopg 3.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,22 +21,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from .. import settings
 from ..errors import InputError
 
 #: Environment variable holding the database URL.
 URL_ENV = "GEOGRID_DATABASE_URL"
 
-
-def default_instance_dir() -> Path:
-    """The instance folder: ``$GEOGRID_INSTANCE``, else ``instance/`` beside the package."""
-    return Path(
-        os.environ.get("GEOGRID_INSTANCE") or Path(__file__).resolve().parents[2] / "instance"
-    )
-
-
-def default_url() -> str:
-    """``$GEOGRID_DATABASE_URL``, else the SQLite file in the instance folder."""
-    return os.environ.get(URL_ENV) or f"sqlite:///{default_instance_dir() / 'geogrid.sqlite3'}"
+default_instance_dir = settings.instance_dir
+default_url = settings.database_url
 
 
 def normalize_url(url: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import crs as _crs
+from .. import settings
 from ..model import District, default_data_dir
 from .answers import MATCH_INTERIOR, MATCH_OUTSIDE, Candidate, Grid, Located, Location
 from .distances import Distances
@@ -203,7 +203,7 @@ def _locator_for(path: str) -> Locator:
 
 def default_locator() -> Locator:
     """The locator over ``$GEOGRID_DATA`` (a district directory), else the bundled sample."""
-    return _locator_for(str(Path(os.environ.get("GEOGRID_DATA") or default_data_dir()).resolve()))
+    return _locator_for(str(Path(settings.data_dir() or default_data_dir()).resolve()))
 
 
 def locate(lon, lat, crs: str = "wgs84") -> Location:

@@ -1,0 +1,61 @@
+"""The environment: every ``GEOGRID_*`` variable geogrid reads, named and read here only.
+
+The web service adds its own settings on top (``web/config.py``: ``instance/config.py``, then the
+variables of :data:`WEB`, then the mapping given to ``create_app``), and reads them through
+:func:`get` too.
+
+>>> sorted(CORE)[:2]
+['GEOGRID_DATA', 'GEOGRID_DATABASE_URL']
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Variables of the core (command line, library) and what each one sets.
+CORE = {
+    "GEOGRID_DATABASE_URL": "the database (default: the SQLite file in the instance folder)",
+    "GEOGRID_INSTANCE": "the instance folder (default: instance/ beside the package)",
+    "GEOGRID_DATA": "the district directory used without --data (default: the bundled sample)",
+    "GEOGRID_PASSWORD": "the password of create-user / set-password instead of a prompt",
+}
+
+#: Variables of the web service and the setting (``app.config`` key) each one fills.
+WEB = {
+    "GEOGRID_DATABASE_URL": "DATABASE_URL",
+    "GEOGRID_SECRET_KEY": "SECRET_KEY",
+    "GEOGRID_TIANDITU_KEY": "TIANDITU_KEY",
+    "GEOGRID_DISTRICT": "DISTRICT_CODE",
+    "GEOGRID_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "GEOGRID_PROXY_FIX": "PROXY_FIX",
+    "GEOGRID_MAX_LOCATE_POINTS": "MAX_LOCATE_POINTS",
+    "GEOGRID_LANGUAGE": "BABEL_DEFAULT_LOCALE",
+    "GEOGRID_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+}
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def get(name: str) -> str | None:
+    """The value of a ``GEOGRID_*`` variable, or None when it is unset or blank."""
+    if name not in CORE and name not in WEB:
+        raise KeyError(f"{name} is not a geogrid setting (add it to geogrid.settings)")
+    value = os.environ.get(name, "")
+    return value if value.strip() else None
+
+
+def instance_dir() -> Path:
+    """The instance folder: ``$GEOGRID_INSTANCE``, else ``instance/`` beside the package."""
+    return Path(get("GEOGRID_INSTANCE") or _PACKAGE_ROOT / "instance")
+
+
+def database_url() -> str:
+    """``$GEOGRID_DATABASE_URL``, else the SQLite file in the instance folder."""
+    return get("GEOGRID_DATABASE_URL") or f"sqlite:///{instance_dir() / 'geogrid.sqlite3'}"
+
+
+def data_dir() -> Path | None:
+    """``$GEOGRID_DATA`` (a district directory), or None for the bundled sample."""
+    value = get("GEOGRID_DATA")
+    return Path(value) if value else None
