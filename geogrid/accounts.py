@@ -57,6 +57,15 @@ def check_password(password: str) -> None:
         raise InputError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
+def check_username(username: str | None) -> str:
+    """The username as stored (surrounding spaces removed); :class:`InputError` if empty or too
+    long."""
+    username = (username or "").strip()
+    if not username or len(username) > 100:
+        raise InputError("a username needs 1 to 100 characters")
+    return username
+
+
 def check_role(role: str) -> None:
     """Raise :class:`InputError` for an unknown role."""
     if role not in ROLES:

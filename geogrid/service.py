@@ -29,8 +29,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .db import Store, VersionInfo
-from .db.store import Incident
 from .errors import NotFound
+from .incidents import Incident
 from .locate import Located, Location, Locator
 from .model import District, default_data_dir
 from .search import Hit, SearchIndex

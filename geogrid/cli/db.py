@@ -22,8 +22,8 @@ from ..db import Store
 from ..db.dump import dump as _dump
 from ..db.dump import restore as _restore
 from ..db.engine import default_url, normalize_url
-from ..db.store import ROSTER_ROLES
 from ..db.types import parse_time
+from ..roster import ROSTER_ROLES
 from ..service import Service
 
 

@@ -88,6 +88,14 @@ def grid_value(d: District, code: str, column: str):
 
 
 # ---------------------------------------------------------------------- database snapshots
+def report(svc, x, y, *, actor: str = "disp", **kw):
+    """Report an incident through the use case, as a dispatcher called ``actor``."""
+    from geogrid import usecases
+    from geogrid.access import Actor
+
+    return usecases.incidents.report(svc, Actor(actor, "dispatcher"), x, y, **kw)
+
+
 def _plain(value, column):
     if value is not None and isinstance(column.type, Geometry):
         return shapely.to_wkb(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from geogrid_db_support import DISTRICT, POINT, sample
+from geogrid_db_support import DISTRICT, POINT, report, sample
 
 from geogrid.crs import area_m2
 from geogrid.db import Store
@@ -18,7 +18,7 @@ def pg(pg_database):
     """A PostGIS store with the sample as version 1 (and an incident), and its Service."""
     store = Store(pg_database())
     svc = Service.bootstrap(store)
-    svc.report_incident(*POINT, category="x", actor="disp")
+    report(svc, *POINT, category="x")
     yield svc
     store.dispose()
 

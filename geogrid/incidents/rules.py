@@ -8,11 +8,13 @@ visit (回头看) to confirm the problem did not come back → close; reopened w
 Traceback (most recent call last):
 ...
 geogrid.errors.InputError: an incident cannot go from 'reported' to 'closed' (allowed: dispatched, cancelled)
+>>> closing("closed", "dispatched", "now")      # reopened: no longer closed
+{'closed_at': None}
 """
 
 from __future__ import annotations
 
-from .errors import InputError
+from ..errors import InputError
 
 REPORTED = "reported"
 DISPATCHED = "dispatched"
@@ -58,3 +60,26 @@ def check_transition(current: str, target: str) -> None:
         raise InputError(
             f"an incident cannot go from {current!r} to {target!r} (allowed: {', '.join(allowed) or 'none'})"
         )
+
+
+def check_channel(channel: str) -> None:
+    """Raise :class:`InputError` for a reporting channel geogrid does not know."""
+    if channel not in CHANNELS:
+        raise InputError(f"unknown channel {channel!r} (channels: {', '.join(CHANNELS)})")
+
+
+def check_new(*, category: str, channel: str) -> None:
+    """Raise :class:`InputError` unless an incident with these may be recorded."""
+    check_channel(channel)
+    if not category:
+        raise InputError("an incident needs a category")
+
+
+def closing(current: str, target: str, now) -> dict:
+    """How ``closed_at`` changes when an incident goes from ``current`` to ``target``: set to
+    ``now`` when it closes, cleared when a closed incident reopens, else unchanged (``{}``)."""
+    if target == CLOSED:
+        return {"closed_at": now}
+    if current == CLOSED:
+        return {"closed_at": None}
+    return {}
