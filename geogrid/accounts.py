@@ -14,6 +14,7 @@ strings shown once and stored only as their SHA-256.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -26,6 +27,51 @@ ROLES = ("dispatcher", "planner", "worker", "admin")
 
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD = 8
+#: The login form accepts up to this many characters; a longer password could never be typed.
+MAX_PASSWORD = 128
+
+#: Passwords among the most common ones (and those a Chinese office tries first): refused.
+COMMON_PASSWORDS = frozenset(
+    [
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "87654321",
+        "11111111",
+        "00000000",
+        "88888888",
+        "66666666",
+        "123123123",
+        "12341234",
+        "11223344",
+        "qwertyui",
+        "qwerty123",
+        "qwertyuiop",
+        "1qaz2wsx",
+        "1q2w3e4r",
+        "asdfghjk",
+        "abc12345",
+        "abcd1234",
+        "a1234567",
+        "iloveyou",
+        "admin123",
+        "admin888",
+        "administrator",
+        "welcome1",
+        "changeme",
+        "letmein1",
+        "sunshine",
+        "woaini520",
+        "woaini1314",
+        "5201314520",
+        "aa123456",
+        "zxcvbnm123",
+    ]
+)
 
 
 def hash_password(password: str) -> str:
@@ -51,10 +97,40 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, digest_b)
 
 
-def check_password(password: str) -> None:
-    """Raise :class:`InputError` for a password too weak to accept."""
+def check_password(password: str, username: str | None = None) -> None:
+    """Raise :class:`InputError` for a password the login form could not take or that is too
+    easy to guess: 8 to 128 characters, not blank, no spaces around it, not a common password,
+    not containing the username.
+
+    >>> check_password("Tiger-lily-42", "diaodu")
+    >>> check_password("my-diaodu-pw", "diaodu")
+    Traceback (most recent call last):
+    ...
+    geogrid.errors.InputError: a password must not contain the username
+    """
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise InputError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InputError(f"a password may have at most {MAX_PASSWORD} characters")
+    if password != password.strip():
+        raise InputError("a password must not begin or end with a space")
+    if password.lower() in COMMON_PASSWORDS:
+        raise InputError("this password is among the most common ones: choose another")
+    name = (username or "").strip().lower()
+    if name and name in password.lower():
+        raise InputError("a password must not contain the username")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash of no one's password, with the same cost as real ones: checked against when the
+    username is unknown, so that a failed login takes as long either way."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def new_session_secret() -> str:
+    """The secret of a new login session (its cookie's value)."""
+    return secrets.token_urlsafe(32)
 
 
 def check_username(username: str | None) -> str:

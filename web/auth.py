@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -29,11 +39,14 @@ bp = Blueprint("auth", __name__)
 
 
 class WebUser(UserMixin):
-    """A geogrid user as Flask-Login wants it."""
+    """A geogrid user as Flask-Login wants it. Its ``id`` (what the signed session cookie
+    keeps) is the secret of a server-side login session, not the user's number: logging out
+    ends that session, so a cookie saved before no longer works anywhere. A caller with a
+    token has no session (``id`` is the user's number then, and is never put in a cookie)."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, session: str | None = None):
         self.user = user
-        self.id = str(user.id)
+        self.id = session if session is not None else str(user.id)
         self.username = user.username
         self.display_name = user.display_name
         self.role = user.role
@@ -45,11 +58,9 @@ class WebUser(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    try:
-        return WebUser(store().user(int(user_id)))
-    except (LookupError, ValueError):
-        return None
+def load_user(session: str):
+    user = store().session_user(session)
+    return WebUser(user, session) if user is not None else None
 
 
 @login_manager.unauthorized_handler
@@ -138,7 +149,8 @@ def login():
         if user is None:
             flash(_("Wrong username or password."), "error")
         else:
-            login_user(WebUser(user))
+            session.clear()  # nothing of an earlier visit carries over (session fixation)
+            login_user(WebUser(user, store().start_session(user.id)))
             return redirect(safe_next(request.args.get("next")))
     status = 401 if request.method == "POST" else 200
     return render_template("login.html", form=form), status
@@ -146,6 +158,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        store().end_session(current_user.id)
     logout_user()
     return redirect(url_for("auth.login"))
 

@@ -35,7 +35,7 @@ class AccountStore(StoreBase):
         """A new account; :class:`Conflict` if the username is taken."""
         username = accounts.check_username(username)
         accounts.check_role(role)
-        accounts.check_password(password)
+        accounts.check_password(password, username)
         with self._write() as conn:
             if conn.execute(sa.select(t.users.c.id).where(t.users.c.username == username)).first():
                 raise Conflict(f"username {username!r} is taken")
@@ -56,7 +56,8 @@ class AccountStore(StoreBase):
         return self.user(uid)
 
     def set_password(self, username: str, password: str, *, actor: str) -> None:
-        accounts.check_password(password)
+        """A new password; every login session of the account ends (log in again)."""
+        accounts.check_password(password, username)
         with self._write() as conn:
             n = conn.execute(
                 t.users.update()
@@ -65,6 +66,7 @@ class AccountStore(StoreBase):
             ).rowcount
             if not n:
                 raise NotFound(f"no user {username!r}")
+            _end_sessions_of(conn, username)
             audit(conn, actor, "set-password", "user", username)
 
     def set_active(self, username: str, active: bool, *, actor: str) -> None:
@@ -75,6 +77,8 @@ class AccountStore(StoreBase):
             ).rowcount
             if not n:
                 raise NotFound(f"no user {username!r}")
+            if not active:
+                _end_sessions_of(conn, username)
             audit(conn, actor, "enable" if active else "disable", "user", username)
 
     def user(self, user_id: int) -> accounts.User:
@@ -95,13 +99,51 @@ class AccountStore(StoreBase):
         """The active user with this username and password, else None."""
         with self._read() as conn:
             row = conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
-        if (
-            row is None
-            or not row.active
-            or not accounts.verify_password(password, row.password_hash)
-        ):
+        # an unknown username costs the same scrypt run as a known one: no timing tells them apart
+        stored = row.password_hash if row is not None else accounts.dummy_hash()
+        if not accounts.verify_password(password, stored) or row is None or not row.active:
             return None
         return self._user(row)
+
+    # ------------------------------------------------------------------ login sessions
+    def start_session(self, user_id: int) -> str:
+        """A new login session of the user: its secret, for the session cookie (stored only as
+        its SHA-256)."""
+        secret = accounts.new_session_secret()
+        with self._write() as conn:
+            conn.execute(
+                t.login_sessions.insert().values(
+                    user_id=user_id, secret_hash=accounts.token_hash(secret), created_at=utcnow()
+                )
+            )
+        return secret
+
+    def session_user(self, secret: str) -> accounts.User | None:
+        """The active user of a login session that has not ended, else None."""
+        if not secret:
+            return None
+        s, u = t.login_sessions.c, t.users.c
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(t.users)
+                .join(t.login_sessions, s.user_id == u.id)
+                .where(
+                    s.secret_hash == accounts.token_hash(secret),
+                    s.ended_at.is_(None),
+                    u.active.is_(True),
+                )
+            ).first()
+        return self._user(row) if row is not None else None
+
+    def end_session(self, secret: str) -> None:
+        """End a login session (logging out); an unknown or ended one is left alone."""
+        s = t.login_sessions.c
+        with self._write() as conn:
+            conn.execute(
+                t.login_sessions.update()
+                .where(s.secret_hash == accounts.token_hash(secret), s.ended_at.is_(None))
+                .values(ended_at=utcnow())
+            )
 
     def create_token(self, user_id: int, name: str, *, actor: str) -> str:
         """A new API token for a user; the plain token is returned once and never stored."""
@@ -176,3 +218,14 @@ class AccountStore(StoreBase):
             if not n:
                 raise NotFound(f"no active token {token_id}")
             audit(conn, actor, "revoke", "token", token_id)
+
+
+def _end_sessions_of(conn, username: str) -> None:
+    """End every open login session of ``username`` (inside the caller's transaction)."""
+    s = t.login_sessions.c
+    ids = sa.select(t.users.c.id).where(t.users.c.username == username).scalar_subquery()
+    conn.execute(
+        t.login_sessions.update()
+        .where(s.user_id == ids, s.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )

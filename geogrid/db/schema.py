@@ -168,6 +168,19 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 
+#: Logins on the web: a browser's session cookie names one row (by the SHA-256 of its secret);
+#: logging out, a new password or a disabled account ends it, so a saved cookie stops working.
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("secret_hash", Str(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index(None, "user_id"),
+)
+
 incidents = Table(
     "incidents",
     metadata,
@@ -233,6 +246,7 @@ TABLES = [
     duties,
     users,
     api_tokens,
+    login_sessions,
     incidents,
     incident_events,
     audit_log,

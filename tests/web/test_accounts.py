@@ -328,7 +328,7 @@ def test_admin_manages_users(acc_site, login, try_login, csrf_token):
         "display_name": "New Worker",
         "role": "worker",
         "grid_code": "320113005001001",
-        "password": "new-worker-pw",
+        "password": "Fresh-field-pw-7",
     }
     resp = admin.post("/admin/users", data=form)
     assert resp.status_code == 302
@@ -340,7 +340,7 @@ def test_admin_manages_users(acc_site, login, try_login, csrf_token):
         "320113005001001",
         "New Worker",
     )
-    assert try_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 302
+    assert try_login(acc_site.client(), "new-worker", "Fresh-field-pw-7").status_code == 302
     # mistakes are reported on the form
     assert admin.post("/admin/users", data=form).status_code == 409  # taken
     assert (
@@ -351,9 +351,9 @@ def test_admin_manages_users(acc_site, login, try_login, csrf_token):
     # disable, then enable
     resp = admin.post("/admin/users/new-worker/active", data={"csrf_token": csrf, "active": "0"})
     assert resp.status_code == 302
-    assert try_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 401
+    assert try_login(acc_site.client(), "new-worker", "Fresh-field-pw-7").status_code == 401
     admin.post("/admin/users/new-worker/active", data={"csrf_token": csrf, "active": "1"})
-    assert try_login(acc_site.client(), "new-worker", "new-worker-pw").status_code == 302
+    assert try_login(acc_site.client(), "new-worker", "Fresh-field-pw-7").status_code == 302
     # an admin cannot lock themselves out
     resp = admin.post("/admin/users/admin/active", data={"csrf_token": csrf, "active": "0"})
     assert resp.status_code == 302

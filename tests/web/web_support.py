@@ -12,7 +12,7 @@ from geogrid.db import Store
 from geogrid.service import Service
 
 ROLES = tuple(ACCOUNT_ROLES)  # dispatcher, planner, worker, admin
-PASSWORDS = {role: f"{role}-secret-pw" for role in ROLES}
+PASSWORDS = {role: f"Tests-{n}-secret-pw" for n, role in enumerate(ROLES)}
 #: The grid of the worker account (a second-level grid of the sample district).
 WORKER_GRID = "320113005007007"
 SECRET_KEY = "tests-only-secret-key"

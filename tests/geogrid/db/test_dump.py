@@ -52,6 +52,8 @@ def fill(store: Store) -> dict:
     store.user_for_token(token)  # sets last_used_at
     store.create_token(admin.id, "old", actor="admin")
     store.revoke_token(store.tokens(admin.id)[1]["id"], actor="admin")
+    store.start_session(admin.id)
+    store.end_session(store.start_session(admin.id))
     common = {"district_code": DISTRICT, "version_id": v2.id, "actor": "disp"}
     a = store.create_incident(
         lon=POINT[0], lat=POINT[1], grid_code=other, grid1_code=OWNER1, category="市容环境",
