@@ -449,8 +449,8 @@ def index():
 
 
 def _page(html: str):
-    """The page, never cached (it carries the user's session and CSRF token)."""
+    """The page (never cached: web/security.py; it carries the user's session and CSRF
+    token)."""
     resp = current_app.response_class(html, mimetype="text/html")
-    resp.headers["Cache-Control"] = "private, no-store"
     resp.vary.add("Cookie")
     return resp

@@ -37,14 +37,6 @@ def _authenticate():
     return check_api_caller()
 
 
-@bp.after_request
-def _api_headers(resp):
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        resp.headers.setdefault("Cache-Control", "private, no-store")
-    return resp
-
-
 # the views, registered on bp in this order (the OpenAPI document lists them so)
 from . import docs, grids, locating, units  # noqa: E402, F401
 

@@ -111,11 +111,9 @@ def search():
     svc = service()
     version, _ = svc.current()
     hits = svc.search_index().search(q, limit)
-    resp = jsonify(
+    return jsonify(
         query=q,
         version=version.number,
         display_crs=crs,
         results=[h.to_dict(crs) for h in hits],
     )
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
