@@ -29,6 +29,7 @@ def test_thirty_wrong_passwords_get_429_but_the_user_logs_in_from_elsewhere(
     )
     assert refused.status_code == 429  # not even the right password from the guessing address
     assert int(refused.headers["Retry-After"]) > 0
+    assert 'href="/login"' in refused.get_data(as_text=True)  # not logged in: back to the form
     assert "Wait a few minutes" in refused.get_data(as_text=True) or "稍候" in refused.get_data(
         as_text=True
     )
