@@ -18,8 +18,9 @@ geogrid.errors.Forbidden: wangge works in grid 320113005007007 only, not in 3201
 >>> SYSTEM.scope is None  # the command line on the server acts for the administrators
 True
 
-Scope: a grid worker acts in their own second-level grid(s) only (``grids``); everyone else in
-the whole district (``None``). Grid boundaries, names and the locate answer are the map's base
+Scope: a grid worker acts in their own second-level grid(s) only (``grids``); a service office
+user on the incidents escalated to their office (``office``); everyone else in the whole
+district (``None``). Grid boundaries, names and the locate answer are the map's base
 and open to every role; the unit register is scoped; the rest follows the table below.
 """
 
@@ -30,11 +31,11 @@ from dataclasses import dataclass
 from .accounts import ROLES
 from .errors import Forbidden
 
-DISPATCHER, PLANNER, WORKER, ADMIN = ROLES
+DISPATCHER, PLANNER, WORKER, OFFICE, ADMIN = ROLES
 EVERYONE = frozenset(ROLES)
 
 #: Role names as messages show them.
-ROLE_WORDS = {DISPATCHER: "a dispatcher", PLANNER: "a planner", WORKER: "a grid worker", ADMIN: "an administrator"}  # fmt: skip
+ROLE_WORDS = {DISPATCHER: "a dispatcher", PLANNER: "a planner", WORKER: "a grid worker", OFFICE: "a service office user", ADMIN: "an administrator"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,21 @@ RULES: dict[str, Rule] = {
     "publish": _rule("publish a boundary version", PLANNER, ADMIN),
     "roster": _rule("read the duty roster", DISPATCHER, PLANNER, ADMIN),
     "assign": _rule("change the duty roster", DISPATCHER, ADMIN),
-    # incidents
+    # incidents (the workflow's actions: geogrid.incidents.rules.ACTIONS)
     "report_incident": _rule("report an incident", DISPATCHER, ADMIN),
     "read_incidents": _rule("read incidents"),
-    "transition_incident": _rule("move an incident on", DISPATCHER, WORKER, ADMIN),
+    "incident_dispatch": _rule("dispatch an incident", DISPATCHER, ADMIN),
+    "incident_accept": _rule("accept an incident", WORKER, ADMIN),
+    "incident_escalate": _rule("escalate an incident", DISPATCHER, WORKER, ADMIN),
+    "incident_resolve": _rule("resolve an incident", WORKER, OFFICE, ADMIN),
+    "incident_revisit": _rule("record a return visit", DISPATCHER, WORKER, ADMIN),
+    "incident_close": _rule("close an incident", DISPATCHER, ADMIN),
+    "incident_reopen": _rule("reopen an incident", DISPATCHER, ADMIN),
+    "incident_cancel": _rule("cancel an incident", DISPATCHER, ADMIN),
+    "incident_merge": _rule("merge incidents", DISPATCHER, ADMIN),
+    "incident_reassign": _rule("reassign an incident", DISPATCHER, ADMIN),
+    "incident_photo": _rule("add a photo to an incident", DISPATCHER, WORKER, OFFICE, ADMIN),
+    "categories": _rule("edit the incident categories", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),
     "manage_users": _rule("manage user accounts", ADMIN),
@@ -86,6 +98,7 @@ class Actor:
     role: str
     grids: frozenset[str] | None = None
     user_id: int | None = None
+    office: str | None = None
 
     @classmethod
     def of(cls, user) -> Actor:
@@ -94,11 +107,28 @@ class Actor:
         grids = None
         if user.role == WORKER:
             grids = frozenset({user.grid_code}) if user.grid_code else frozenset()
-        return cls(user.username, user.role, grids, user.id)
+        office = (user.office or "") if user.role == OFFICE else None
+        return cls(user.username, user.role, grids, user.id, office)
 
     @property
     def scope(self) -> frozenset[str] | None:
         return self.grids
+
+    def sees_incident(self, incident) -> bool:
+        """Whether this actor may read ``incident``: a grid worker's lies in their grid, an
+        office user's was escalated to their office; everyone else sees them all."""
+        if self.role == OFFICE:
+            return incident.office == self.office and incident.escalated_at is not None
+        return self.in_scope(incident.grid_code)
+
+    def require_incident(self, incident) -> None:
+        """Raise :class:`Forbidden` unless this actor may read and act on ``incident``."""
+        if self.role == OFFICE and not self.sees_incident(incident):
+            raise Forbidden(
+                f"{self.name} acts for {self.office or 'no office'} only: incident "
+                f"{incident.id} is not escalated to it"
+            )
+        self.require_grid(incident.grid_code)
 
     def may(self, operation: str) -> bool:
         return self.role in RULES[operation].roles

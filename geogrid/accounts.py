@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .errors import InputError
 
 #: The roles (their names on screen come from the web app's translations).
-ROLES = ("dispatcher", "planner", "worker", "admin")
+ROLES = ("dispatcher", "planner", "worker", "office", "admin")
 
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD = 8
@@ -142,10 +142,13 @@ def check_username(username: str | None) -> str:
     return username
 
 
-def check_role(role: str) -> None:
-    """Raise :class:`InputError` for an unknown role."""
+def check_role(role: str, *, grid_code: str | None = None, office: str | None = None) -> None:
+    """Raise :class:`InputError` for an unknown role, or an account that could act nowhere: a
+    grid worker needs a grid, an office user an office."""
     if role not in ROLES:
         raise InputError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+    if role == "office" and not (office or "").strip():
+        raise InputError("an office user needs the name of their service office")
 
 
 def new_token() -> str:
@@ -168,6 +171,8 @@ class User:
     role: str
     grid_code: str | None
     active: bool
+    #: An office user's service office (the name incidents are escalated to).
+    office: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -177,4 +182,5 @@ class User:
             "role": self.role,
             "grid_code": self.grid_code,
             "active": self.active,
+            "office": self.office,
         }

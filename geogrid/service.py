@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .db import Store, VersionInfo
 from .errors import NotFound
-from .incidents import Incident
+from .incidents.policy import Policy
 from .locate import Located, Location, Locator
 from .model import District, default_data_dir
 from .search import Hit, SearchIndex
@@ -80,8 +80,11 @@ class Service:
         *,
         check_interval: float = CHECK_INTERVAL,
         watch: bool = False,
+        policy: Policy | None = None,
     ):
         self.store = store
+        #: The incident workflow's settings (return visits, due soon, duplicates, photos).
+        self.policy = policy or Policy.from_settings()
         if district_code is None:
             known = store.districts()
             if len(known) != 1:
@@ -252,41 +255,6 @@ class Service:
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Units, grids, roads and addresses matching ``query`` (see :mod:`geogrid.search`)."""
         return self.search_index().search(query, limit)
-
-    def report_incident(
-        self,
-        x,
-        y,
-        *,
-        crs: str = "wgs84",
-        category: str,
-        actor: str,
-        description: str = "",
-        channel: str = "phone",
-        **extra,
-    ) -> Incident:
-        """Locate a reported problem and record it against the grid that owns the place."""
-        version, loc = self.current()
-        where = loc.locate(x, y, crs)
-        given = (
-            {"x": where.input[0], "y": where.input[1], "crs": where.input[2]}
-            if where.input
-            else None
-        )
-        return self.store.create_incident(
-            district_code=self.district_code,
-            version_id=version.id,
-            lon=where.lon,
-            lat=where.lat,
-            grid_code=where.grid2.code if where.grid2 else None,
-            grid1_code=where.grid1.code if where.grid1 else None,
-            category=category,
-            description=description,
-            channel=channel,
-            input=given,
-            actor=actor,
-            **extra,
-        )
 
 
 def seed(store: Store, district: District, *, actor: str = "init-db") -> VersionInfo:

@@ -19,6 +19,12 @@ CORE = {
     "GEOGRID_INSTANCE": "the instance folder (default: instance/ beside the package)",
     "GEOGRID_DATA": "the district directory used without --data (default: the bundled sample)",
     "GEOGRID_PASSWORD": "the password of create-user / set-password instead of a prompt",
+    "GEOGRID_PHOTO_DIR": "the folder incident photos are kept in (default: photos/ in the instance folder)",
+    "GEOGRID_PHOTO_MAX_MB": "the largest incident photo accepted, in MB (default 10)",
+    "GEOGRID_REVISIT_WORKDAYS": "working days from resolving an incident to its return visit (default 3)",
+    "GEOGRID_DUE_SOON_HOURS": "an incident is due soon this many hours before its deadline (default 24)",
+    "GEOGRID_DUPLICATE_RADIUS_M": "possible duplicates: same category within this many metres (default 100)",
+    "GEOGRID_DUPLICATE_DAYS": "possible duplicates: reported within this many days (default 7)",
 }
 
 #: Variables of the web service and the setting (``app.config`` key) each one fills.
@@ -32,6 +38,8 @@ WEB = {
     "GEOGRID_MAX_LOCATE_POINTS": "MAX_LOCATE_POINTS",
     "GEOGRID_LANGUAGE": "BABEL_DEFAULT_LOCALE",
     "GEOGRID_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "GEOGRID_OPEN311_READ_KEY": "OPEN311_READ_NEEDS_KEY",
+    "GEOGRID_OPEN311_JURISDICTION": "OPEN311_JURISDICTION",
 }
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -59,3 +67,20 @@ def data_dir() -> Path | None:
     """``$GEOGRID_DATA`` (a district directory), or None for the bundled sample."""
     value = get("GEOGRID_DATA")
     return Path(value) if value else None
+
+
+def number(name: str, default: float, low: float, high: float) -> float:
+    """A numeric setting: its value, else ``default``; :class:`~geogrid.errors.InputError`
+    naming the variable when it is not a number from ``low`` to ``high``."""
+    from .errors import InputError
+
+    value = get(name)
+    if value is None:
+        return default
+    try:
+        n = float(value)
+    except ValueError:
+        n = low - 1
+    if not low <= n <= high:
+        raise InputError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
+    return n

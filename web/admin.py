@@ -40,6 +40,7 @@ def create_user():
             f.get("role", ""),
             display_name=(f.get("display_name") or "").strip() or None,
             grid_code=(f.get("grid_code") or "").strip() or None,
+            office=(f.get("office") or "").strip() or None,
         )
     except (InputError, Conflict) as exc:
         flash(exc.message, "error")

@@ -18,6 +18,7 @@ DEMO_USERS = [
     ("diaodu", "dispatcher", "调度员（演示）", None),
     ("guihua", "planner", "规划员（演示）", None),
     ("wangge", "worker", "网格员（演示）", "320113005007007"),
+    ("chengguan", "office", "城管执法中队（演示）", "城管执法中队"),
     ("admin", "admin", "管理员（演示）", None),
 ]
 
@@ -27,11 +28,13 @@ def create_demo_users(store) -> list[tuple[str, str, str]]:
     if store.users():
         return []
     made = []
-    for username, role, name, grid in DEMO_USERS:
+    for username, role, name, where in DEMO_USERS:
         password = secrets.token_urlsafe(9)
         store.create_user(
-            username, password, role, display_name=name, grid_code=grid, actor="serve --demo"
-        )
+            username, password, role, display_name=name, actor="serve --demo",
+            grid_code=where if role == "worker" else None,
+            office=where if role == "office" else None,
+        )  # fmt: skip
         made.append((username, role, password))
     return made
 

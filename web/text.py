@@ -15,6 +15,7 @@ ROLE_LABELS = {
     "dispatcher": N_("Dispatcher"),
     "planner": N_("Planner"),
     "worker": N_("Grid worker"),
+    "office": N_("Service office"),
     "admin": N_("Administrator"),
 }
 

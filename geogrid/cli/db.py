@@ -202,18 +202,26 @@ def assign_cmd(grid, role, name, phone, title, valid_from, db_url):
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option("--grid", "grid_code", default=None, help="For a grid worker: the second-level grid.")
+@click.option("--office", default=None, help="For an office user: the service office's name.")
 @click.option(
     "--password", default=None, help="The password [default: prompt, or $GEOGRID_PASSWORD]."
 )
 @db_option
-def create_user_cmd(username, role, display_name, grid_code, password, db_url):
-    """Create a user account (dispatcher, planner, grid worker or admin)."""
+def create_user_cmd(username, role, display_name, grid_code, office, password, db_url):
+    """Create a user account (dispatcher, planner, grid worker, service office user or admin)."""
     password = password or settings.get("GEOGRID_PASSWORD")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     store = open_store(db_url)
     user = usecases.accounts.create_user(
-        store, cli_user(), username, password, role, display_name=display_name, grid_code=grid_code
+        store,
+        cli_user(),
+        username,
+        password,
+        role,
+        display_name=display_name,
+        grid_code=grid_code,
+        office=office,
     )
     click.echo(f"Created {user.role} {user.username}.")
 

@@ -19,7 +19,7 @@ class AccountStore(StoreBase):
 
     def _user(self, row) -> accounts.User:
         return accounts.User(
-            row.id, row.username, row.display_name, row.role, row.grid_code, row.active
+            row.id, row.username, row.display_name, row.role, row.grid_code, row.active, row.office
         )
 
     def create_user(
@@ -30,11 +30,13 @@ class AccountStore(StoreBase):
         *,
         display_name: str | None = None,
         grid_code: str | None = None,
+        office: str | None = None,
         actor: str = "system",
     ) -> accounts.User:
         """A new account; :class:`Conflict` if the username is taken."""
         username = accounts.check_username(username)
-        accounts.check_role(role)
+        accounts.check_role(role, grid_code=grid_code, office=office)
+        office = office.strip() if role == "office" and office else None
         accounts.check_password(password, username)
         with self._write() as conn:
             if conn.execute(sa.select(t.users.c.id).where(t.users.c.username == username)).first():
@@ -46,13 +48,21 @@ class AccountStore(StoreBase):
                     display_name=display_name or username,
                     role=role,
                     grid_code=grid_code,
+                    office=office,
                     password_hash=accounts.hash_password(password),
                     active=True,
                     created_at=utcnow(),
                 )
                 .returning(t.users.c.id)
             ).scalar_one()
-            audit(conn, actor, "create", "user", username, {"role": role, "grid_code": grid_code})
+            audit(
+                conn,
+                actor,
+                "create",
+                "user",
+                username,
+                {"role": role, "grid_code": grid_code, "office": office},
+            )
         return self.user(uid)
 
     def set_password(self, username: str, password: str, *, actor: str) -> None:

@@ -1,169 +1,367 @@
-"""Incidents in the database: recording one with the first entry of its log, moving it on (one
-transaction, safe against a concurrent move), reading and listing them. The states, transitions
-and checks are :mod:`geogrid.incidents`'s."""
+"""Incidents in the database: recording one with the first entry of its log, applying a step of
+the workflow (one transaction, refused if someone changed the incident meanwhile), merging,
+photos, re-routing open incidents when boundaries change, the category catalogue, and lists
+filtered, sorted and paged in SQL. What a step does is decided by
+:mod:`geogrid.usecases.incidents`; this module only keeps it."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from .. import incidents
 from ..errors import Conflict, NotFound
-from ..incidents import Incident
+from ..incidents import ESCALATED, MERGED, OPEN, RUNNING, Catalogue, Category, Incident
+from ..incidents.query import IncidentQuery
 from . import schema as t
-from .base import StoreBase
+from .base import StoreBase, audit
 from .types import utcnow
+
+I = t.incidents.c  # noqa: E741
+_FIELDS = [c.name for c in t.incidents.columns if c.name != "geom"]
 
 
 class IncidentStore(StoreBase):
-    """Reported incidents and their event logs."""
+    """Reported incidents, their event logs and photos, and the category catalogue."""
 
-    def create_incident(
-        self,
-        *,
-        district_code: str,
-        version_id: int,
-        lon: float,
-        lat: float,
-        grid_code: str | None,
-        grid1_code: str | None,
-        category: str,
-        description: str = "",
-        channel: str = "phone",
-        reporter: str | None = None,
-        subcategory: str | None = None,
-        input: dict | None = None,
-        due_at: datetime | None = None,
-        actor: str,
-    ) -> Incident:
-        """Record a reported incident (state ``reported``) with the first entry of its log."""
+    # ------------------------------------------------------------------ categories
+    def catalogue(self, *, inactive: bool = False) -> Catalogue:
+        """The categories as the administrators keep them (active ones unless ``inactive``)."""
+        q = sa.select(t.incident_categories)
+        if not inactive:
+            q = q.where(t.incident_categories.c.active.is_(True))
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return Catalogue(_category(r) for r in rows)
+
+    def category_states(self) -> dict[str, bool]:
+        """Every category's code and whether it is active."""
+        c = t.incident_categories.c
+        with self._read() as conn:
+            return dict(conn.execute(sa.select(c.code, c.active)).all())
+
+    def save_category(self, category: Category, *, active: bool, actor: str) -> None:
+        """Add or change a category (a code is never deleted: incidents keep pointing at it)."""
+        values = {**category.to_dict(), "active": active}
+        c = t.incident_categories.c
+        with self._write() as conn:
+            n = conn.execute(
+                t.incident_categories.update().where(c.code == category.code).values(**values)
+            ).rowcount
+            if not n:
+                conn.execute(t.incident_categories.insert().values(**values))
+            audit(conn, actor, "update" if n else "create", "category", category.code, values)
+
+    # ------------------------------------------------------------------ writing
+    def create_incident(self, values: dict, *, actor: str, note: str = "", photos=()) -> Incident:
+        """Record a new incident (``values``: its columns) with the ``report`` entry of its log
+        and its photos (already on disk, see :mod:`geogrid.incidents.photos`)."""
         import shapely
 
-        incidents.check_new(category=category, channel=channel)
         now = utcnow()
         with self._write() as conn:
             iid = conn.execute(
                 t.incidents.insert()
                 .values(
-                    district_code=district_code,
-                    version_id=version_id,
-                    grid_code=grid_code,
-                    grid1_code=grid1_code,
-                    lon=lon,
-                    lat=lat,
-                    geom=shapely.Point(lon, lat),
-                    input=input,
-                    category=category,
-                    subcategory=subcategory,
-                    description=description,
-                    channel=channel,
-                    reporter=reporter,
-                    state=incidents.REPORTED,
+                    **values,
+                    geom=shapely.Point(values["lon"], values["lat"]),
                     created_at=now,
                     created_by=actor,
                     updated_at=now,
-                    due_at=due_at,
                 )
-                .returning(t.incidents.c.id)
+                .returning(I.id)
             ).scalar_one()
-            conn.execute(
-                t.incident_events.insert().values(
-                    incident_id=iid,
-                    at=now,
-                    actor=actor,
-                    from_state=None,
-                    to_state=incidents.REPORTED,
-                    note=description,
-                )
-            )
+            eid = _event(conn, iid, now, actor, "report", None, values["state"], note, {})
+            _photos(conn, iid, eid, photos, now, actor)
         return self.incident(iid)
 
-    def transition_incident(
+    def apply(
         self,
-        incident_id: int,
-        to_state: str,
+        incident: Incident,
+        action: str,
+        values: dict,
         *,
         actor: str,
         note: str = "",
+        detail: dict | None = None,
+        photos=(),
+        also=None,
     ) -> Incident:
-        """Move an incident to another state and log it, in one transaction.
-
-        :class:`InputError` for a move the workflow does not allow; :class:`Conflict` if someone
-        else moved it first (it is already in ``to_state``, or changes while this runs)."""
+        """Change ``incident`` as read a moment ago (``values``: the columns that change) and log
+        ``action``, in one transaction; :class:`Conflict` if it changed since it was read.
+        ``also(conn, now)`` runs in the same transaction (a merge's second incident)."""
         now = utcnow()
         with self._write() as conn:
-            state = conn.execute(
-                sa.select(t.incidents.c.state).where(t.incidents.c.id == incident_id)
-            ).scalar()
-            if state is None:
-                raise NotFound(f"no incident {incident_id}")
-            if state == to_state:
-                raise Conflict(
-                    f"incident {incident_id} is already {state!r}: someone changed it first"
-                )
-            incidents.check_transition(state, to_state)
-            values = {
-                "state": to_state,
-                "updated_at": now,
-                **incidents.closing(state, to_state, now),
-            }
-            n = conn.execute(
-                t.incidents.update()
-                .where(t.incidents.c.id == incident_id, t.incidents.c.state == state)
-                .values(**values)
-            ).rowcount
-            if n != 1:
-                raise Conflict(f"incident {incident_id} changed while you were editing it")
-            conn.execute(
-                t.incident_events.insert().values(
-                    incident_id=incident_id,
-                    at=now,
-                    actor=actor,
-                    from_state=state,
-                    to_state=to_state,
-                    note=note,
-                )
-            )
-        return self.incident(incident_id)
+            _change(conn, incident, values, now)
+            eid = _event(
+                conn, incident.id, now, actor, action, incident.state,
+                values.get("state", incident.state), note, detail or {},
+            )  # fmt: skip
+            _photos(conn, incident.id, eid, photos, now, actor)
+            if also is not None:
+                also(conn, now)
+        return self.incident(incident.id)
 
+    def merge(self, dup: Incident, into: Incident, *, actor: str, note: str) -> Incident:
+        """``dup`` becomes ``merged`` into ``into`` (still open), both logged, in one
+        transaction; both reporters stay on record. Returns ``into``."""
+
+        def log_on_target(conn, now):
+            _change(conn, into, {}, now)
+            detail = {"incident": dup.id, "reporter": dup.reporter, "channel": dup.channel}
+            _event(conn, into.id, now, actor, "merge", into.state, into.state, note, detail)
+
+        self.apply(
+            dup, "merge", {"state": MERGED, "merged_into": into.id}, actor=actor, note=note,
+            detail={"into": into.id}, also=log_on_target,
+        )  # fmt: skip
+        return self.incident(into.id)
+
+    def add_photos(self, incident: Incident, photos, *, actor: str, note: str = "") -> Incident:
+        return self.apply(incident, "photo", {}, actor=actor, note=note, photos=photos)
+
+    # ------------------------------------------------------------------ reading
     def incident(self, incident_id: int) -> Incident:
         with self._read() as conn:
-            row = conn.execute(
-                sa.select(t.incidents).where(t.incidents.c.id == incident_id)
-            ).first()
+            row = conn.execute(sa.select(*_cols()).where(I.id == incident_id)).first()
             if row is None:
                 raise NotFound(f"no incident {incident_id}")
+            e = t.incident_events.c
             events = conn.execute(
-                sa.select(t.incident_events)
-                .where(t.incident_events.c.incident_id == incident_id)
-                .order_by(t.incident_events.c.id)
+                sa.select(t.incident_events).where(e.incident_id == incident_id).order_by(e.id)
             ).all()
-        return _incident(row, events)
+            p = t.incident_photos.c
+            photos = conn.execute(
+                sa.select(t.incident_photos).where(p.incident_id == incident_id).order_by(p.id)
+            ).all()
+            merged = conn.execute(
+                sa.select(I.id).where(I.merged_into == incident_id).order_by(I.id)
+            ).scalars()
+            inc = _incident(row)
+            inc.events = [_event_dict(r) for r in events]
+            inc.photos = [_photo_dict(r) for r in photos]
+            inc.merged = list(merged)
+        return inc
 
-    def incidents(
+    def photo(self, photo_id: int) -> tuple[int, dict]:
+        """(incident id, the photo's record) of a photo."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(t.incident_photos).where(t.incident_photos.c.id == photo_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no photo {photo_id}")
+        return row.incident_id, _photo_dict(row)
+
+    def search_incidents(
         self,
         district_code: str,
+        query: IncidentQuery,
         *,
-        state: str | None = None,
-        grid_code: str | None = None,
-        limit: int = 200,
-    ) -> list[Incident]:
-        c = t.incidents.c
-        q = sa.select(t.incidents).where(c.district_code == district_code)
-        if state:
-            q = q.where(c.state == state)
-        if grid_code:
-            q = q.where(c.grid_code == grid_code)
+        grids: frozenset[str] | None = None,
+        office: str | None = None,
+        now: datetime | None = None,
+        count: bool = True,
+    ) -> tuple[int | None, list[Incident]]:
+        """(how many match, one page of them) for ``query``, within ``grids`` (a grid worker's)
+        or escalated to ``office`` (an office user's) when given."""
+        where = _where(district_code, query, grids, office, now or utcnow())
+        key = query.sort.lstrip("-")
+        col = I[key]
+        order = [col.desc() if query.sort.startswith("-") else col.asc()]
+        if key != "id":
+            order.append(I.id.desc())
+        q = sa.select(*_cols()).where(*where).order_by(*order)
         with self._read() as conn:
-            rows = conn.execute(q.order_by(c.id.desc()).limit(limit)).all()
-        return [_incident(r, []) for r in rows]
+            total = (
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(t.incidents).where(*where)
+                ).scalar_one()
+                if count
+                else None
+            )
+            rows = conn.execute(q.limit(query.limit).offset(query.offset)).all()
+        return total, [_incident(r) for r in rows]
+
+    def nearby_open(
+        self, district_code: str, category: str, lon: float, lat: float, radius_m: float, since
+    ) -> list[Incident]:
+        """Open incidents of ``category`` reported since ``since`` in the box around the point
+        (the caller measures the exact distance)."""
+        dlat = radius_m / 111_000.0
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.1)
+        q = sa.select(*_cols()).where(
+            I.district_code == district_code,
+            I.category == category,
+            I.state.in_(sorted(OPEN)),
+            I.created_at >= since,
+            I.lon.between(lon - dlon, lon + dlon),
+            I.lat.between(lat - dlat, lat + dlat),
+        )
+        with self._read() as conn:
+            return [_incident(r) for r in conn.execute(q.order_by(I.id.desc()).limit(50))]
 
 
-def _incident(row, events) -> Incident:
-    return Incident(
-        row.id, row.district_code, row.version_id, row.grid_code, row.grid1_code, row.lon, row.lat,
-        row.category, row.subcategory, row.description, row.channel, row.reporter, row.state,
-        row.created_at, row.created_by, row.updated_at, row.due_at, row.closed_at, row.input,
-        [{"at": e.at, "actor": e.actor, "from_state": e.from_state, "to_state": e.to_state, "note": e.note} for e in events],
-    )  # fmt: skip
+# ---------------------------------------------------------------------- helpers
+def _cols():
+    return [I[name] for name in _FIELDS]
+
+
+def _change(conn, incident: Incident, values: dict, now) -> None:
+    """Update ``incident``'s row unless it changed since it was read (then :class:`Conflict`)."""
+    n = conn.execute(
+        t.incidents.update()
+        .where(I.id == incident.id, I.state == incident.state, I.updated_at == incident.updated_at)
+        .values(**values, updated_at=now)
+    ).rowcount
+    if n != 1:
+        raise Conflict(
+            f"incident {incident.id} was changed by someone else meanwhile: reload it and try again"
+        )
+
+
+def _event(conn, iid, now, actor, action, from_state, to_state, note, detail) -> int:
+    return conn.execute(
+        t.incident_events.insert()
+        .values(
+            incident_id=iid, at=now, actor=actor, action=action, from_state=from_state,
+            to_state=to_state, note=note or "", detail=detail,
+        )
+        .returning(t.incident_events.c.id)
+    ).scalar_one()  # fmt: skip
+
+
+def _photos(conn, iid, eid, photos, now, actor) -> None:
+    for p in photos:
+        conn.execute(
+            t.incident_photos.insert().values(
+                incident_id=iid, event_id=eid, key=p.key, content_type=p.content_type,
+                size=p.size, width=p.width, height=p.height, created_at=now, created_by=actor,
+            )
+        )  # fmt: skip
+
+
+def _where(district_code, q: IncidentQuery, grids, office, now) -> list:
+    w = [I.district_code == district_code]
+    if grids is not None:
+        w.append(I.grid_code.in_(sorted(grids)))
+    if office is not None:
+        w += [I.office == office, I.escalated_at.is_not(None)]
+    if q.states:
+        w.append(I.state.in_(q.states))
+    if q.community:
+        w.append(I.grid1_code == q.community)
+    if q.grid:
+        w.append(I.grid_code == q.grid)
+    if q.category:
+        w.append(
+            I.category == q.category if len(q.category) == 4 else I.category.startswith(q.category)
+        )
+    if q.channel:
+        w.append(I.channel == q.channel)
+    if q.office:
+        w.append(I.office == q.office)
+    if q.since:
+        w.append(I.created_at >= q.since)
+    if q.until:
+        w.append(I.created_at < q.until)
+    if q.overdue is not None:
+        late = overdue_clause(now)
+        w.append(late if q.overdue else sa.not_(late))
+    if q.text:
+        like = f"%{q.text.replace('%', '').replace('_', '')}%"
+        match = [I.description.like(like), I.address.like(like), I.reporter.like(like)]
+        if q.text.lstrip("#").isdigit():
+            match.append(I.id == int(q.text.lstrip("#")))
+        w.append(sa.or_(*match))
+    return w
+
+
+def overdue_clause(now):
+    """SQL: the incident's running deadline has passed (see :meth:`Incident.deadline`)."""
+    running = I.state.in_(sorted(RUNNING))
+    office_late = sa.and_(
+        I.state == ESCALATED, I.office_due_at.is_not(None), I.office_due_at <= now
+    )
+    handling_late = sa.and_(
+        sa.or_(I.state != ESCALATED, I.office_due_at.is_(None)), I.due_at <= now
+    )
+    return sa.and_(running, sa.or_(office_late, handling_late))
+
+
+def reroute_open(
+    conn, district_code: str, make_locator, workers: dict, version_id: int, number: int, now, actor
+) -> int:
+    """Open incidents whose place lies in another grid in the new version (its locator made by
+    ``make_locator()``) follow the new
+    owner (grid, community, worker on duty ``workers[grid]``), each logged; in the caller's
+    transaction. Returns how many moved."""
+    rows = conn.execute(
+        sa.select(I.id, I.lon, I.lat, I.grid_code, I.grid1_code, I.state, I.worker).where(
+            I.district_code == district_code, I.state.in_(sorted(OPEN))
+        )
+    ).all()
+    if not rows:
+        return 0
+    found = make_locator().locate_many([r.lon for r in rows], [r.lat for r in rows])
+    moved = 0
+    for r, g2, g1 in zip(rows, found.grid2_codes, found.grid1_codes, strict=True):
+        if g2 == r.grid_code:
+            conn.execute(t.incidents.update().where(I.id == r.id).values(version_id=version_id))
+            continue
+        worker = workers.get(g2)
+        conn.execute(
+            t.incidents.update()
+            .where(I.id == r.id)
+            .values(
+                version_id=version_id, grid_code=g2, grid1_code=g1, worker=worker, updated_at=now
+            )
+        )
+        detail = {
+            "version": number,
+            "from_grid": r.grid_code,
+            "to_grid": g2,
+            "from_worker": r.worker,
+            "to_worker": worker,
+        }
+        _event(
+            conn,
+            r.id,
+            now,
+            actor,
+            "reroute",
+            r.state,
+            r.state,
+            f"boundary version {number} published",
+            detail,
+        )
+        moved += 1
+    return moved
+
+
+def _incident(row) -> Incident:
+    d = row._asdict()
+    return Incident(**d)
+
+
+def _event_dict(r) -> dict:
+    return {
+        "id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "from_state": r.from_state,
+        "to_state": r.to_state, "note": r.note, "detail": r.detail or {},
+    }  # fmt: skip
+
+
+def _photo_dict(r) -> dict:
+    return {
+        "id": r.id, "event_id": r.event_id, "key": r.key, "content_type": r.content_type,
+        "size": r.size, "width": r.width, "height": r.height, "created_at": r.created_at,
+        "created_by": r.created_by,
+    }  # fmt: skip
+
+
+def _category(r) -> Category:
+    return Category(r.code, r.major, r.major_en, r.minor, r.minor_en, r.workdays, r.office)
+
+
+__all__ = ["IncidentStore", "overdue_clause", "reroute_open"]

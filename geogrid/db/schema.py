@@ -148,11 +148,12 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("username", Str(100), nullable=False, unique=True),
     Column("display_name", Str(200), nullable=False),
-    Column("role", Str(16), nullable=False),  # dispatcher | planner | worker | admin
+    Column("role", Str(16), nullable=False),  # dispatcher | planner | worker | office | admin
     Column("grid_code", Str(32), nullable=True),
     Column("password_hash", Str(300), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("office", Str(200), nullable=True),  # the service office of an office user
 )
 
 api_tokens = Table(
@@ -192,9 +193,8 @@ incidents = Table(
     Column("lon", Float, nullable=False),
     Column("lat", Float, nullable=False),
     Column("geom", Geometry("Point"), nullable=False),
-    Column("input", JSON, nullable=True),
-    Column("category", Str(100), nullable=False),
-    Column("subcategory", Str(100), nullable=True),
+    Column("input", JSON, nullable=True),  # the coordinates as given, when not WGS-84
+    Column("category", Str(100), nullable=False),  # a code of incident_categories
     Column("description", LongStr, nullable=False, default=""),
     Column("channel", Str(32), nullable=False),
     Column("reporter", Str(200), nullable=True),
@@ -202,10 +202,30 @@ incidents = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", Str(100), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("due_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),  # the handling deadline, from dispatch
     Column("closed_at", UTCDateTime, nullable=True),
+    Column("reporter_contact", Str(200), nullable=True),
+    Column("informant_kind", Str(32), nullable=True),
+    Column("informant_name", Str(200), nullable=True),
+    Column("address", Str(300), nullable=True),
+    Column("unit_code", Str(32), nullable=True),
+    Column("worker", Str(200), nullable=True),
+    Column("office", Str(200), nullable=True),
+    Column("dispatched_at", UTCDateTime, nullable=True),
+    Column("escalated_at", UTCDateTime, nullable=True),
+    Column("office_due_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("revisit_due_at", UTCDateTime, nullable=True),
+    Column("revisited_at", UTCDateTime, nullable=True),
+    Column("satisfaction", Str(16), nullable=True),
+    Column("recurrences", Integer, nullable=False, default=0),
+    Column("merged_into", Integer, ForeignKey("incidents.id"), nullable=True),
     Index(None, "district_code", "state"),
-    Index(None, "grid_code"),
+    Index(None, "district_code", "created_at"),
+    Index(None, "grid_code", "created_at"),
+    Index(None, "category"),
+    Index(None, "office"),
+    Index(None, "merged_into"),
 )
 
 incident_events = Table(
@@ -218,7 +238,38 @@ incident_events = Table(
     Column("from_state", Str(16), nullable=True),
     Column("to_state", Str(16), nullable=False),
     Column("note", LongStr, nullable=False, default=""),
+    Column("action", Str(16), nullable=False),  # report | an action | reassign | reroute | photo
+    Column("detail", JSON, nullable=False, default=dict),
     Index(None, "incident_id"),
+)
+
+incident_photos = Table(
+    "incident_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", Integer, ForeignKey("incident_events.id"), nullable=True),
+    Column("key", Str(100), nullable=False, unique=True),  # file name in the photo folder
+    Column("content_type", Str(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", Str(100), nullable=False),
+    Index(None, "incident_id"),
+)
+
+incident_categories = Table(
+    "incident_categories",
+    metadata,
+    Column("code", Str(8), primary_key=True),
+    Column("major", Str(100), nullable=False),
+    Column("major_en", Str(200), nullable=False),
+    Column("minor", Str(100), nullable=False),
+    Column("minor_en", Str(200), nullable=False),
+    Column("workdays", Integer, nullable=False),
+    Column("office", Str(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
 )
 
 audit_log = Table(
@@ -247,7 +298,9 @@ TABLES = [
     users,
     api_tokens,
     login_sessions,
+    incident_categories,
     incidents,
     incident_events,
+    incident_photos,
     audit_log,
 ]

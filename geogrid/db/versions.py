@@ -19,6 +19,7 @@ from ..errors import Conflict, InputError, NotFound, ValidationFailed
 from ..model import GRID1_COLUMNS, GRID2_COLUMNS, UNIT_COLUMNS, District, _frame
 from . import schema as t
 from .base import StoreBase, audit
+from .incidents import reroute_open
 from .roster import duties_at, sync_roster
 from .types import aware, utcnow
 
@@ -157,7 +158,9 @@ class VersionStore(StoreBase):
 
         Raises :class:`Conflict` if the version is not a draft, or if the current version is no
         longer the draft's base (someone published in between) unless ``force`` is set.
-        Responsible people carried by the version's grids enter the duty roster from now on.
+        Responsible people carried by the version's grids enter the duty roster from now on, and
+        open incidents whose place now lies in another grid follow its owner and worker
+        (:func:`~.incidents.reroute_open`), in the same transaction.
         """
         now = utcnow()
         with self._write() as conn:
@@ -206,13 +209,19 @@ class VersionStore(StoreBase):
                 )
             )
             sync_roster(conn, v.district_code, version_id, current, now, actor)
+            on_duty = duties_at(conn, v.district_code, now)
+            workers = {code: d["worker"].name for code, d in on_duty.items() if "worker" in d}
+            rerouted = reroute_open(
+                conn, v.district_code, _locator(conn, version_id), workers, version_id, v.number,
+                now, actor,
+            )  # fmt: skip
             audit(
                 conn,
                 actor,
                 "publish",
                 "version",
                 version_id,
-                {"number": v.number, "replaced": current, "forced": force},
+                {"number": v.number, "replaced": current, "forced": force, "rerouted": rerouted},
             )
         return self.version(version_id)
 
@@ -307,52 +316,65 @@ class VersionStore(StoreBase):
         ``people_at`` (default: now) taken from the roster."""
         aware(people_at, "people_at")
         with self._read() as conn:
-            v = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
-            if v is None:
-                raise NotFound(f"no version {version_id}")
-            name = conn.execute(
-                sa.select(t.districts.c.name).where(t.districts.c.code == v.district_code)
-            ).scalar_one()
-            grid_rows = conn.execute(
-                sa.select(t.grids)
-                .where(t.grids.c.version_id == version_id)
-                .order_by(t.grids.c.code)
-            ).all()
-            unit_rows = conn.execute(
-                sa.select(t.units)
-                .where(t.units.c.version_id == version_id)
-                .order_by(t.units.c.code)
-            ).all()
-            duties = duties_at(conn, v.district_code, people_at or utcnow())
-        outline = None
-        g1, g1g, g2, g2g = [], [], [], []
-        for r in grid_rows:
-            rec = {
-                "code": r.code,
-                "name": r.name,
-                "parent": r.parent,
-                "kind": r.kind,
-                # the people come from the roster (``attrs`` only records who was named at import)
-                **roster.people(r.level, duties.get(r.code, {})),
-            }
-            if r.level == 0:
-                outline = r.geom
-            elif r.level == 1:
-                g1.append(rec)
-                g1g.append(r.geom)
-            else:
-                g2.append(rec)
-                g2g.append(r.geom)
-        units = [{c: getattr(r, c) for c in UNIT_COLUMNS} for r in unit_rows]
-        return District(
-            v.district_code,
-            name,
-            _frame(g1, GRID1_COLUMNS, g1g),
-            _frame(g2, GRID2_COLUMNS, g2g),
-            _frame(units, UNIT_COLUMNS, [r.geom for r in unit_rows]),
-            outline,
-            dict(v.meta or {}),
-        )
+            return read_district(conn, version_id, people_at)
+
+
+def read_district(conn, version_id: int, people_at: datetime | None = None) -> District:
+    """:meth:`VersionStore.load_district` in the caller's transaction."""
+    v = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
+    if v is None:
+        raise NotFound(f"no version {version_id}")
+    name = conn.execute(
+        sa.select(t.districts.c.name).where(t.districts.c.code == v.district_code)
+    ).scalar_one()
+    grid_rows = conn.execute(
+        sa.select(t.grids).where(t.grids.c.version_id == version_id).order_by(t.grids.c.code)
+    ).all()
+    unit_rows = conn.execute(
+        sa.select(t.units).where(t.units.c.version_id == version_id).order_by(t.units.c.code)
+    ).all()
+    duties = duties_at(conn, v.district_code, people_at or utcnow())
+    outline = None
+    g1, g1g, g2, g2g = [], [], [], []
+    for r in grid_rows:
+        rec = {
+            "code": r.code,
+            "name": r.name,
+            "parent": r.parent,
+            "kind": r.kind,
+            # the people come from the roster (``attrs`` only records who was named at import)
+            **roster.people(r.level, duties.get(r.code, {})),
+        }
+        if r.level == 0:
+            outline = r.geom
+        elif r.level == 1:
+            g1.append(rec)
+            g1g.append(r.geom)
+        else:
+            g2.append(rec)
+            g2g.append(r.geom)
+    units = [{c: getattr(r, c) for c in UNIT_COLUMNS} for r in unit_rows]
+    return District(
+        v.district_code,
+        name,
+        _frame(g1, GRID1_COLUMNS, g1g),
+        _frame(g2, GRID2_COLUMNS, g2g),
+        _frame(units, UNIT_COLUMNS, [r.geom for r in unit_rows]),
+        outline,
+        dict(v.meta or {}),
+    )
+
+
+def _locator(conn, version_id: int):
+    """A function building the locator of ``version_id`` from ``conn`` (only called when open
+    incidents need it: the locator's own rule decides who owns each place)."""
+
+    def build():
+        from ..locate import Locator
+
+        return Locator(read_district(conn, version_id))
+
+    return build
 
 
 # ---------------------------------------------------------------------- row helpers

@@ -1,45 +1,66 @@
-"""Incidents: the :class:`Incident` record (:mod:`.model`) and the four-step method's states,
-transitions and checks (:mod:`.rules`).
+"""Incidents: the :class:`Incident` record (:mod:`.model`), the four-step method's states and
+actions (:mod:`.rules`) and the category catalogue (:mod:`.catalogue`).
 
->>> check_transition("reported", "dispatched")
->>> closing("resolved", "closed", "now")
-{'closed_at': 'now'}
+>>> check_action("dispatched", "accept")
+'handling'
 """
 
 from __future__ import annotations
 
-from .model import Incident
+from .catalogue import Catalogue, Category, check_category, default_catalogue
+from .model import PRIVATE, Incident
 from .rules import (
+    ACTIONS,
     CANCELLED,
     CHANNELS,
     CLOSED,
     DISPATCHED,
     ESCALATED,
+    FINAL,
+    HANDLING,
+    INFORMANT_KINDS,
+    MERGED,
+    OPEN,
     REPORTED,
     RESOLVED,
-    REVISIT,
+    REVISITED,
+    RUNNING,
+    SATISFACTION,
     STATES,
-    TRANSITIONS,
+    allowed_actions,
+    check_action,
     check_channel,
-    check_new,
-    check_transition,
-    closing,
+    check_informant,
+    check_satisfaction,
 )
 
 __all__ = [
+    "ACTIONS",
     "CANCELLED",
     "CHANNELS",
     "CLOSED",
     "DISPATCHED",
     "ESCALATED",
+    "FINAL",
+    "HANDLING",
+    "INFORMANT_KINDS",
+    "MERGED",
+    "OPEN",
+    "PRIVATE",
     "REPORTED",
     "RESOLVED",
-    "REVISIT",
+    "REVISITED",
+    "RUNNING",
+    "SATISFACTION",
     "STATES",
-    "TRANSITIONS",
+    "Catalogue",
+    "Category",
     "Incident",
+    "allowed_actions",
+    "check_action",
+    "check_category",
     "check_channel",
-    "check_new",
-    "check_transition",
-    "closing",
+    "check_informant",
+    "check_satisfaction",
+    "default_catalogue",
 ]

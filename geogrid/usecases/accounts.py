@@ -20,12 +20,13 @@ def create_user(
     *,
     display_name: str | None = None,
     grid_code: str | None = None,
+    office: str | None = None,
 ):
     """A new account (the password policy and a free username are checked by the store)."""
     actor.require("manage_users")
     return store.create_user(
         username, password, role, display_name=display_name, grid_code=grid_code,
-        actor=actor.name,
+        office=office, actor=actor.name,
     )  # fmt: skip
 
 

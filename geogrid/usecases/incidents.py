@@ -1,73 +1,446 @@
-"""Incidents: intake (a place located, recorded against the grid that owns it) and moving an
-incident through the four-step method. A grid worker acts on the incidents of their own grid."""
+"""Incidents: intake (a place located, recorded against the grid that owns it and the worker on
+duty there), possible duplicates, the steps of the four-step method, reassigning, merging,
+photos, lists and exports, and the category catalogue. Every rule of who may do what is here
+(:mod:`geogrid.access`), so pages, the API, Open311 and the command line behave alike.
+
+>>> from geogrid.db import Store
+>>> from geogrid.service import Service
+>>> from geogrid.access import Actor
+>>> svc = Service.bootstrap(Store("sqlite://"))
+>>> disp = Actor("disp", "dispatcher")
+>>> inc = report(svc, disp, 118.93, 32.11, category="0601", description="井盖缺失", dispatch=True)
+>>> inc.state, inc.grid_code, inc.worker is not None
+('dispatched', '320113005007007', True)
+>>> act(svc, disp, inc.id, "close").state
+Traceback (most recent call last):
+...
+geogrid.errors.InputError: cannot close an incident that is dispatched (allowed now: accept, escalate, resolve, cancel, merge)
+"""
 
 from __future__ import annotations
 
-from ..access import Actor
+from collections.abc import Iterable
+
+from .. import incidents as wf
+from ..access import OFFICE, Actor
+from ..crs.metric import distance_m
+from ..db.types import utcnow
+from ..errors import Forbidden, InputError, NotFound
+from ..incidents import Category, Incident
+from ..incidents.policy import MAX_PHOTOS
+from ..incidents.query import MAX_EXPORT, IncidentQuery
+from ..workdays import deadline
+from .locating import Point
+
+#: Longest description, note or address kept, in characters.
+MAX_TEXT = 4000
 
 
+# ---------------------------------------------------------------------- intake
 def report(
     svc,
     actor: Actor,
     x,
-    y,
-    *,
+    y=None,
     crs: str = "wgs84",
+    *,
     category: str,
     description: str = "",
     channel: str = "phone",
-    **extra,
-):
-    """Locate a reported problem and record it against the grid that owns the place, with the
-    version answered from and the coordinates as given (when not WGS-84), in one transaction."""
+    reporter: str | None = None,
+    reporter_contact: str | None = None,
+    informant_kind: str | None = None,
+    informant_name: str | None = None,
+    address: str | None = None,
+    unit_code: str | None = None,
+    grid_code: str | None = None,
+    photos: Iterable[bytes] = (),
+    dispatch: bool = False,
+    merge_into: int | None = None,
+) -> Incident:
+    """Locate a reported problem and record it against the grid that owns the place, in one
+    transaction: the coordinates as given (when not WGS-84), the version answered from, the
+    grid's worker on duty. Near a boundary the dispatcher may confirm a neighbouring grid
+    (``grid_code``, one of the locator's candidates). With ``dispatch`` it goes to the worker at
+    once; with ``merge_into`` it is recorded and merged into that open incident."""
     actor.require("report_incident")
+    if dispatch:
+        actor.require("incident_dispatch")
+    point = x if isinstance(x, Point) else Point.parse(x, y, crs)
+    cat = svc.store.catalogue().get(category)
+    wf.check_channel(channel)
+    wf.check_informant(_text(informant_kind, "informant kind"), _text(informant_name, "informant"))
     version, loc = svc.current()
-    where = loc.locate(x, y, crs)
-    given = (
-        {"x": where.input[0], "y": where.input[1], "crs": where.input[2]} if where.input else None
+    where = loc.locate(point.lon, point.lat, "wgs84")
+    grid2, grid1 = _owner(loc, where, grid_code)
+    if unit_code is not None and unit_code not in set(loc.district.units["code"]):
+        raise InputError(f"no unit {unit_code!r} in boundary version {version.number}")
+    values = {
+        "district_code": svc.district_code,
+        "version_id": version.id,
+        "grid_code": grid2.code,
+        "grid1_code": grid1,
+        "lon": point.lon,
+        "lat": point.lat,
+        "input": {"x": point.x, "y": point.y, "crs": point.crs} if point.given else None,
+        "category": cat.code,
+        "description": _text(description, "description") or "",
+        "channel": channel,
+        "reporter": _text(reporter, "reporter"),
+        "reporter_contact": _text(reporter_contact, "contact"),
+        "informant_kind": _text(informant_kind, "informant kind"),
+        "informant_name": _text(informant_name, "informant"),
+        "address": _text(address, "address"),
+        "unit_code": unit_code,
+        "worker": grid2.people.get("worker"),
+        "state": wf.REPORTED,
+        "recurrences": 0,
+    }
+    if dispatch:
+        now = utcnow()
+        values.update(state=wf.DISPATCHED, dispatched_at=now, due_at=deadline(now, cat.workdays))
+    target = _open_target(svc, actor, merge_into) if merge_into is not None else None
+    saved = _save_photos(svc, photos)
+    try:
+        inc = svc.store.create_incident(
+            values, actor=actor.name, note=values["description"], photos=saved
+        )
+    except BaseException:
+        svc.policy.photos().remove(saved)
+        raise
+    if target is not None:
+        return svc.store.merge(inc, target, actor=actor.name, note="")
+    return inc
+
+
+def _owner(loc, where, grid_code):
+    """The second-level grid recorded (the located one, or the neighbour the dispatcher
+    confirmed) and its community's code."""
+    if grid_code is None or (where.grid2 and grid_code == where.grid2.code):
+        if where.grid2 is None:
+            near = (
+                f" (nearest grid {where.nearest.grid.code}, {where.nearest.distance_m:.0f} m away: give it as the grid to confirm)"
+                if where.nearest
+                else ""
+            )
+            raise InputError(
+                f"the place ({where.lon:.6f}, {where.lat:.6f}) is outside the district{near}"
+            )
+        return where.grid2, where.grid2.parent
+    allowed = [c.grid for c in where.candidates]
+    if where.grid2 is None and where.nearest is not None:
+        allowed.append(where.nearest.grid)
+    for g in allowed:
+        if g.code == grid_code:
+            return g, g.parent
+    names = ", ".join(g.code for g in [where.grid2, *allowed] if g) or "none"
+    raise InputError(f"grid {grid_code} is not one that may own this place (candidates: {names})")
+
+
+def duplicates(
+    svc, actor: Actor, x, y=None, crs: str = "wgs84", *, category: str
+) -> list[tuple[Incident, float]]:
+    """Open incidents of the same category reported within the duplicate radius and window
+    (settings), nearest first, with their distance in metres: shown before a report is saved."""
+    actor.require("report_incident")
+    point = x if isinstance(x, Point) else Point.parse(x, y, crs)
+    code = svc.store.catalogue().get(category).code
+    p = svc.policy
+    found = svc.store.nearby_open(
+        svc.district_code,
+        code,
+        point.lon,
+        point.lat,
+        p.duplicate_radius_m,
+        utcnow() - p.duplicate_window,
     )
-    return svc.store.create_incident(
-        district_code=svc.district_code,
-        version_id=version.id,
-        lon=where.lon,
-        lat=where.lat,
-        grid_code=where.grid2.code if where.grid2 else None,
-        grid1_code=where.grid1.code if where.grid1 else None,
-        category=category,
-        description=description,
-        channel=channel,
-        input=given,
-        actor=actor.name,
-        **extra,
+    out = []
+    for inc in found:
+        d = float(distance_m(point.lon, point.lat, inc.lon, inc.lat))
+        if d <= p.duplicate_radius_m:
+            out.append((inc, d))
+    return sorted(out, key=lambda pair: pair[1])
+
+
+# ---------------------------------------------------------------------- the workflow
+def act(
+    svc,
+    actor: Actor,
+    incident_id: int,
+    action: str,
+    *,
+    note: str = "",
+    office: str | None = None,
+    workdays: int | None = None,
+    passed: bool | None = None,
+    satisfaction: str | None = None,
+    into: int | None = None,
+    photos: Iterable[bytes] = (),
+) -> Incident:
+    """Take one step of the workflow (:data:`geogrid.incidents.ACTIONS`) on an incident, in one
+    transaction recording who, when, the note and the photos. ``escalate`` names the ``office``
+    (default: the category's) and may set its deadline in ``workdays``; ``revisit`` says
+    whether the visit ``passed`` (with the reporter's ``satisfaction``) or the problem is back;
+    ``merge`` names the open incident it goes ``into``."""
+    if action not in wf.ACTIONS:
+        wf.check_action("", action)  # the message listing the actions
+    actor.require(f"incident_{action}")
+    inc = _visible(svc, actor, incident_id)
+    if actor.role == OFFICE and inc.state != wf.ESCALATED:
+        raise Forbidden(
+            f"{actor.name} acts on incident {inc.id} only while it is escalated to {actor.office}"
+        )
+    target = wf.check_action(inc.state, action)
+    note = _text(note, "note") or ""
+    if wf.ACTIONS[action].needs_note and not note:
+        raise InputError(f"to {action} an incident, say why or what was done (a note)")
+    if action == "merge":
+        if into is None:
+            raise InputError("merge: name the incident to merge into")
+        return svc.store.merge(
+            inc, _open_target(svc, actor, into, not_=inc.id), actor=actor.name, note=note
+        )
+    now = utcnow()
+    cat = svc.store.catalogue(inactive=True).get(inc.category)
+    values: dict = {"state": target} if target else {}
+    detail: dict = {}
+    if action == "dispatch":
+        values.update(_dispatched(svc, inc, cat, now))
+        detail["worker"] = values["worker"]
+    elif action == "escalate":
+        office = _text(office, "office") or cat.office
+        days = cat.workdays if workdays is None else _workdays(workdays)
+        values.update(office=office, escalated_at=now, office_due_at=deadline(now, days))
+        detail.update(office=office, workdays=days)
+    elif action == "resolve":
+        values.update(resolved_at=now, revisit_due_at=deadline(now, svc.policy.revisit_workdays))
+    elif action == "revisit":
+        if passed is None:
+            raise InputError(
+                "revisit: say whether the visit passed (true) or the problem is back (false)"
+            )
+        if passed:
+            if satisfaction is None:
+                raise InputError(
+                    "revisit: a passed visit records the reporter's satisfaction (满意/基本满意/不满意)"
+                )
+            values.update(
+                state=wf.REVISITED,
+                revisited_at=now,
+                satisfaction=wf.check_satisfaction(satisfaction),
+            )
+            detail.update(passed=True, satisfaction=values["satisfaction"])
+        else:
+            if not note:
+                raise InputError("revisit: say what came back (a note)")
+            values.update(state=wf.DISPATCHED, **_reopened(svc, inc, cat, now))
+            detail.update(passed=False, recurrence=values["recurrences"])
+    elif action == "close":
+        values["closed_at"] = now
+    elif action == "reopen":
+        values.update(_reopened(svc, inc, cat, now))
+        detail["recurrence"] = values["recurrences"]
+    return _apply(svc, actor, inc, action, values, note, detail, photos)
+
+
+def _dispatched(svc, inc: Incident, cat: Category, now) -> dict:
+    """What dispatching sets: the worker on duty in the incident's grid, the deadline counted
+    in working days from now."""
+    return {
+        "dispatched_at": now,
+        "due_at": deadline(now, cat.workdays),
+        "worker": _worker_of(svc, inc.grid_code),
+    }
+
+
+def _reopened(svc, inc: Incident, cat: Category, now) -> dict:
+    """Dispatched again because the problem came back: a recurrence, a new deadline."""
+    return {
+        **_dispatched(svc, inc, cat, now),
+        "recurrences": inc.recurrences + 1, "resolved_at": None, "revisit_due_at": None,
+        "revisited_at": None, "satisfaction": None, "closed_at": None, "office_due_at": None,
+    }  # fmt: skip
+
+
+def reassign(
+    svc,
+    actor: Actor,
+    incident_id: int,
+    *,
+    grid_code: str | None = None,
+    worker: str | None = None,
+    note: str = "",
+) -> Incident:
+    """Move an open incident to another second-level grid (its worker on duty, unless
+    ``worker`` names someone else) or to another worker: an explicit, logged step."""
+    actor.require("incident_reassign")
+    inc = _visible(svc, actor, incident_id)
+    if inc.state not in wf.OPEN:
+        raise InputError(f"incident {inc.id} is {inc.state}: only an open incident is reassigned")
+    note = _text(note, "note") or ""
+    if not note:
+        raise InputError("to reassign an incident, say why (a note)")
+    values: dict = {}
+    if grid_code is not None and grid_code != inc.grid_code:
+        _, loc = svc.current()
+        grid = next((g for g in loc.grids() if g.code == grid_code), None)
+        if grid is None:
+            raise InputError(f"no second-level grid {grid_code!r} in the current boundary version")
+        values.update(grid_code=grid.code, grid1_code=grid.parent, worker=grid.people.get("worker"))
+    if worker is not None:
+        values["worker"] = _text(worker, "worker")
+    if not values:
+        raise InputError("reassign: give another grid or another worker")
+    detail = {
+        "from_grid": inc.grid_code, "to_grid": values.get("grid_code", inc.grid_code),
+        "from_worker": inc.worker, "to_worker": values.get("worker", inc.worker),
+    }  # fmt: skip
+    return _apply(svc, actor, inc, "reassign", values, note, detail, ())
+
+
+def add_photos(
+    svc, actor: Actor, incident_id: int, photos: Iterable[bytes], *, note: str = ""
+) -> Incident:
+    """Photos added to an incident that is not over, logged as a step of its own."""
+    actor.require("incident_photo")
+    inc = _visible(svc, actor, incident_id)
+    if inc.state in wf.FINAL:
+        raise InputError(f"incident {inc.id} is {inc.state}: no more photos")
+    photos = list(photos)
+    if not photos:
+        raise InputError("no photo given")
+    return _apply(svc, actor, inc, "photo", {}, _text(note, "note") or "", {}, photos)
+
+
+def _apply(svc, actor, inc, action, values, note, detail, photos) -> Incident:
+    saved = _save_photos(svc, photos)
+    try:
+        return svc.store.apply(
+            inc, action, values, actor=actor.name, note=note, detail=detail, photos=saved
+        )
+    except BaseException:
+        svc.policy.photos().remove(saved)
+        raise
+
+
+# ---------------------------------------------------------------------- reading
+def get(svc, actor: Actor, incident_id: int) -> Incident:
+    """One incident with its log and photos; a grid worker's only if it lies in their grid, an
+    office user's only if it was escalated to their office."""
+    actor.require("read_incidents")
+    return _visible(svc, actor, incident_id)
+
+
+def search(
+    svc, actor: Actor, query: IncidentQuery, *, count: bool = True
+) -> tuple[int | None, list[Incident]]:
+    """(how many match, one page) of the incidents ``actor`` may see that match ``query``."""
+    actor.require("read_incidents")
+    if query.grid is not None:
+        actor.require_grid(query.grid)
+    office = (actor.office or "") if actor.role == OFFICE else None
+    return svc.store.search_incidents(
+        svc.district_code, query, grids=actor.scope, office=office, count=count
     )
 
 
-def get(svc, actor: Actor, incident_id: int):
-    """One incident with its log; a grid worker's only if it lies in their grid."""
+def export(
+    svc, actor: Actor, query: IncidentQuery, fmt: str, *, lang: str = "zh"
+) -> tuple[bytes, str, str]:
+    """Every incident matching ``query`` (up to :data:`MAX_EXPORT`) as a file: (bytes, media
+    type, file name); ``fmt`` is ``csv`` or ``xlsx``."""
+    from ..incidents import export as out
+
+    writer = out.writer(fmt)
+    total, _ = search(svc, actor, query.page(1))
+    if total > MAX_EXPORT:
+        raise InputError(
+            f"{total} incidents match: narrow the filters to at most {MAX_EXPORT} to export them"
+        )
+    rows: list[Incident] = []
+    step = 1000
+    for offset in range(0, total, step):
+        rows += search(svc, actor, query.page(step, offset), count=False)[1]
+    catalogue = svc.store.catalogue(inactive=True)
+    return writer(rows, catalogue, lang=lang, now=utcnow(), within=svc.policy.due_soon)
+
+
+def photo(svc, actor: Actor, photo_id: int, *, thumb: bool = False) -> tuple[bytes, str]:
+    """A photo's bytes and media type, for those who may read its incident."""
     actor.require("read_incidents")
-    found = svc.store.incident(incident_id)
-    actor.require_grid(found.grid_code)
-    return found
+    incident_id, rec = svc.store.photo(photo_id)
+    _visible(svc, actor, incident_id)
+    return svc.policy.photos().read(rec["key"], thumb=thumb)
 
 
-def listing(svc, actor: Actor, *, state: str | None = None, grid: str | None = None, limit=200):
-    """Incidents, newest first; a grid worker's are those of their own grid(s)."""
+# ---------------------------------------------------------------------- categories
+def catalogue(svc, actor: Actor, *, inactive: bool = False):
+    """The category catalogue (read by every role; the inactive ones too with ``inactive``)."""
     actor.require("read_incidents")
-    if grid is not None:
-        actor.require_grid(grid)
-        grids = [grid]
-    else:
-        grids = sorted(actor.scope) if actor.scope is not None else [None]
-    found = []
-    for code in grids:
-        found += svc.store.incidents(svc.district_code, state=state, grid_code=code, limit=limit)
-    return sorted(found, key=lambda i: i.id, reverse=True)[:limit]
+    return svc.store.catalogue(inactive=inactive)
 
 
-def transition(svc, actor: Actor, incident_id: int, to_state: str, *, note: str = ""):
-    """Move an incident on (see :meth:`geogrid.db.Store.transition_incident`); a grid worker
-    only within their own grid."""
-    actor.require("transition_incident")
-    if actor.scope is not None:
-        actor.require_grid(svc.store.incident(incident_id).grid_code)
-    return svc.store.transition_incident(incident_id, to_state, actor=actor.name, note=note)
+def save_category(svc, actor: Actor, category: Category, *, active: bool = True) -> Category:
+    """Add or change a category of the catalogue (administrators)."""
+    actor.require("categories")
+    wf.check_category(category)
+    svc.store.save_category(category, active=active, actor=actor.name)
+    return category
+
+
+# ---------------------------------------------------------------------- helpers
+def _visible(svc, actor: Actor, incident_id: int) -> Incident:
+    try:
+        inc = svc.store.incident(int(incident_id))
+    except (TypeError, ValueError):
+        raise NotFound(f"no incident {incident_id!r}") from None
+    if inc.district_code != svc.district_code:
+        raise NotFound(f"no incident {incident_id}")
+    actor.require_incident(inc)
+    return inc
+
+
+def _open_target(svc, actor: Actor, into, not_: int | None = None) -> Incident:
+    target = _visible(svc, actor, into)
+    if target.id == not_:
+        raise InputError("an incident cannot be merged into itself")
+    if target.state not in wf.OPEN:
+        raise InputError(
+            f"incident {target.id} is {target.state}: merge only into an open incident"
+        )
+    return target
+
+
+def _worker_of(svc, grid_code: str | None) -> str | None:
+    _, loc = svc.current()
+    return next((g.people.get("worker") for g in loc.grids() if g.code == grid_code), None)
+
+
+def _save_photos(svc, photos) -> list:
+    photos = list(photos)
+    if len(photos) > MAX_PHOTOS:
+        raise InputError(f"at most {MAX_PHOTOS} photos at a time")
+    return svc.policy.photos().save_all(photos) if photos else []
+
+
+def _text(value, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{name}: text expected")
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise InputError(f"{name}: at most {MAX_TEXT} characters")
+    return value or None
+
+
+def _workdays(value) -> int:
+    from ..incidents.catalogue import MAX_WORKDAYS
+
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if not 1 <= n <= MAX_WORKDAYS:
+        raise InputError(f"an office's deadline is 1 to {MAX_WORKDAYS} working days, got {value!r}")
+    return n

@@ -15,6 +15,8 @@ ROLES = tuple(ACCOUNT_ROLES)  # dispatcher, planner, worker, admin
 PASSWORDS = {role: f"Tests-{n}-secret-pw" for n, role in enumerate(ROLES)}
 #: The grid of the worker account (a second-level grid of the sample district).
 WORKER_GRID = "320113005007007"
+#: The service office of the office account (the joint-handling office of several categories).
+OFFICE = "城管执法中队"
 SECRET_KEY = "tests-only-secret-key"
 
 
@@ -30,6 +32,7 @@ def seed(url: str) -> None:
                 role,
                 display_name=f"Test {role}",
                 grid_code=WORKER_GRID if role == "worker" else None,
+                office=OFFICE if role == "office" else None,
                 actor="tests",
             )
     finally:

@@ -96,6 +96,21 @@ def report(svc, x, y, *, actor: str = "disp", **kw):
     return usecases.incidents.report(svc, Actor(actor, "dispatcher"), x, y, **kw)
 
 
+def store_incident(store, version_id: int, *, actor: str = "disp", **kw):
+    """An incident written straight into the store (what the use case would have decided)."""
+    values = {
+        "district_code": DISTRICT, "version_id": version_id, "lon": POINT[0], "lat": POINT[1],
+        "grid_code": OWNER, "grid1_code": OWNER1, "category": "0101", "description": "",
+        "channel": "phone", "state": "reported", "recurrences": 0, **kw,
+    }  # fmt: skip
+    return store.create_incident(values, actor=actor, note=values["description"])
+
+
+def move(store, inc, state: str, *, action: str = "dispatch", actor: str = "disp", note=""):
+    """Apply a step to ``inc`` in the store, moving it to ``state``."""
+    return store.apply(inc, action, {"state": state}, actor=actor, note=note)
+
+
 def _plain(value, column):
     if value is not None and isinstance(column.type, Geometry):
         return shapely.to_wkb(value)

@@ -18,7 +18,7 @@ def pg(pg_database):
     """A PostGIS store with the sample as version 1 (and an incident), and its Service."""
     store = Store(pg_database())
     svc = Service.bootstrap(store)
-    report(svc, *POINT, category="x")
+    report(svc, *POINT, category="0101")
     yield svc
     store.dispose()
 

@@ -249,7 +249,7 @@ def test_invalid_first_district_leaves_the_database_empty(store):
     d = sample()
     d.grids2 = d.grids2.iloc[1:].reset_index(drop=True)
     empty = counts(store)
-    assert set(empty.values()) == {0}
+    assert {k for k, n in empty.items() if n} == {"incident_categories"}  # seeded with the schema
     with pytest.raises(ValidationFailed):
         store.create_version(d, actor="planner")
     assert counts(store) == empty
