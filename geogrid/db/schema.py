@@ -220,6 +220,7 @@ incidents = Table(
     Column("satisfaction", Str(16), nullable=True),
     Column("recurrences", Integer, nullable=False, default=0),
     Column("merged_into", Integer, ForeignKey("incidents.id"), nullable=True),
+    Column("media_url", Str(500), nullable=True),  # a photo elsewhere (Open311's media_url)
     Index(None, "district_code", "state"),
     Index(None, "district_code", "created_at"),
     Index(None, "grid_code", "created_at"),

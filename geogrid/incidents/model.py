@@ -63,6 +63,7 @@ class Incident:
     satisfaction: str | None = None
     recurrences: int = 0
     merged_into: int | None = None
+    media_url: str | None = None
     input: dict | None = None
     events: list[dict] = field(default_factory=list)
     photos: list[dict] = field(default_factory=list)

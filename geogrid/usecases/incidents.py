@@ -54,6 +54,7 @@ def report(
     address: str | None = None,
     unit_code: str | None = None,
     grid_code: str | None = None,
+    media_url: str | None = None,
     photos: Iterable[bytes] = (),
     dispatch: bool = False,
     merge_into: int | None = None,
@@ -92,6 +93,7 @@ def report(
         "informant_name": _text(informant_name, "informant"),
         "address": _text(address, "address"),
         "unit_code": unit_code,
+        "media_url": _url(media_url),
         "worker": grid2.people.get("worker"),
         "state": wf.REPORTED,
         "recurrences": 0,
@@ -432,6 +434,22 @@ def _text(value, name: str) -> str | None:
     if len(value) > MAX_TEXT:
         raise InputError(f"{name}: at most {MAX_TEXT} characters")
     return value or None
+
+
+def _url(value) -> str | None:
+    """A link to a photo kept elsewhere: http(s) only, at most 500 characters."""
+    value = _text(value, "media_url")
+    if value is None:
+        return None
+    if (
+        not value.lower().startswith(("http://", "https://"))
+        or len(value) > 500
+        or any(c.isspace() for c in value)
+    ):
+        raise InputError(
+            f"media_url: an http(s) address of at most 500 characters, got {value[:80]!r}"
+        )
+    return value
 
 
 def _workdays(value) -> int:

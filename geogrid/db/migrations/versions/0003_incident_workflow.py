@@ -67,6 +67,7 @@ def upgrade() -> None:
             sa.Column("recurrences", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("merged_into", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("media_url", sa.String(length=500), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_incidents_merged_into_incidents"), "incidents", ["merged_into"], ["id"]
         )
@@ -150,6 +151,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_incidents_merged_into_incidents"), type_="foreignkey"
         )
+        batch_op.drop_column("media_url")
         batch_op.drop_column("merged_into")
         batch_op.drop_column("recurrences")
         for name, _ in reversed(_NEW):
