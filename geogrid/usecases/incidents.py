@@ -285,7 +285,7 @@ def reassign(
     values: dict = {}
     if grid_code is not None and grid_code != inc.grid_code:
         _, loc = svc.current()
-        grid = next((g for g in loc.grids() if g.code == grid_code), None)
+        grid = next((g for g in loc.grids if g.code == grid_code), None)
         if grid is None:
             raise InputError(f"no second-level grid {grid_code!r} in the current boundary version")
         values.update(grid_code=grid.code, grid1_code=grid.parent, worker=grid.people.get("worker"))
@@ -415,7 +415,7 @@ def _open_target(svc, actor: Actor, into, not_: int | None = None) -> Incident:
 
 def _worker_of(svc, grid_code: str | None) -> str | None:
     _, loc = svc.current()
-    return next((g.people.get("worker") for g in loc.grids() if g.code == grid_code), None)
+    return next((g.people.get("worker") for g in loc.grids if g.code == grid_code), None)
 
 
 def _save_photos(svc, photos) -> list:
