@@ -39,8 +39,8 @@ PLANNER = Actor("plan", "planner")
 WORKER = Actor("zhou", "worker", frozenset({OWNER}))
 OFFICE_NAME = "城管执法中队"
 OFFICE = Actor("chengguan", "office", office=OFFICE_NAME)
-#: 0101 占道经营 (街面秩序): 2 working days, joint handling by 城管执法中队.
-CAT = "0101"
+#: 0202 违章张贴悬挂广告 (宣传广告): 2 working days, joint handling by 城管执法中队.
+CAT = "0202"
 
 
 @pytest.fixture(autouse=True)
@@ -77,8 +77,9 @@ def take(svc, inc, action):
     who = {"accept": WORKER, "resolve": WORKER, "revisit": WORKER}.get(action, DISP)
     if action == "revisit":
         kw.update(passed=True, satisfaction="满意")
-    if action == "merge":
-        kw["into"] = new(svc).id
+    if action == "merge":  # answers the incident merged into; the path goes on with this one
+        U.act(svc, who, inc.id, action, into=new(svc).id, **kw)
+        return svc.store.incident(inc.id)
     return U.act(svc, who, inc.id, action, **kw)
 
 
@@ -201,7 +202,7 @@ def test_the_four_steps_from_report_to_closed(module_service, monkeypatch):
     inc = U.act(svc, WORKER, inc.id, "escalate", note="需要执法中队会办", workdays=3)
     assert (inc.state, inc.office, inc.escalated_at) == ("escalated", OFFICE_NAME, sept30)
     assert inc.office_due_at == datetime(
-        2026, 10, 13, tzinfo=BEIJING
+        2026, 10, 11, tzinfo=BEIJING
     )  # Thu 8, Fri 9, Sat 10 (调休)
     assert inc.deadline() == inc.office_due_at
     # the office user sees it now, and resolves it
@@ -448,7 +449,7 @@ def test_export_as_csv_and_xlsx(module_service):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["编号", "上报时间", "状态"]
     row = dict(zip(rows[0], next(r for r in rows[1:] if r[0] == str(inc.id)), strict=True))
-    assert (row["状态"], row["小类"], row["上报人"]) == ("已上报", "占道经营", "王女士")
+    assert (row["状态"], row["小类"], row["上报人"]) == ("已上报", "违章张贴悬挂广告", "王女士")
     assert row["问题描述"].startswith("'=")  # never a formula
     data, kind, _ = U.export(svc, DISP, q, "xlsx", lang="en")
     ws = load_workbook(io.BytesIO(data)).active
@@ -493,9 +494,7 @@ def test_open_incidents_follow_their_new_grid_when_a_version_is_published(seeded
     v2 = store.publish(draft.id, actor="planner")
     moved = store.incident(open_.id)
     assert (moved.grid_code, moved.grid1_code, moved.version_id) == (other, OWNER1, v2.id)
-    worker = next(
-        g.people["worker"] for g in Service(store).current()[1].grids if g.code == other
-    )
+    worker = next(g.people["worker"] for g in Service(store).current()[1].grids if g.code == other)
     assert moved.worker == worker
     e = moved.events[-1]
     assert (e["action"], e["actor"], e["from_state"], e["to_state"]) == (
