@@ -18,6 +18,7 @@ from . import (
     errors,
     health,
     i18n,
+    incidents,
     limits,
     maps,
     security,
@@ -47,7 +48,19 @@ def build(config: dict | None = None) -> Flask:
         default_translation_directories=i18n.catalog_dir(app),
     )
 
-    for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
+    for module in (
+        auth,
+        maps,
+        api,
+        search,
+        incidents,
+        account,
+        admin,
+        assets,
+        health,
+        i18n,
+        compress,
+    ):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = assets.static_file
     errors.register(app)
