@@ -105,7 +105,7 @@ DETAIL_LABELS = {
     "version": N_("Boundary version"),
 }
 SORT_LABELS = {
-    "created_at": N_("Reported"),
+    "created_at": N_("Reported at"),
     "updated_at": N_("Last change"),
     "due_at": N_("Deadline"),
     "id": N_("Number"),
