@@ -326,7 +326,17 @@ def _place(src) -> tuple[Point | None, str | None]:
     return None, None
 
 
-def _intake(src, *, status: int = 200, duplicates=None, error: str | None = None):
+def _grid_choices(loc) -> list[tuple]:
+    """(grid, metres away or None for the located one) of the grids an intake may be recorded
+    in: the located one and the candidates near a boundary, or the nearest one outside."""
+    out = [(loc.grid2, None)] if loc.grid2 else []
+    out += [(c.grid, c.distance_m) for c in loc.candidates]
+    if loc.grid2 is None and loc.nearest is not None:
+        out.append((loc.nearest.grid, loc.nearest.distance_m))
+    return out
+
+
+def _intake(src, *, status: int = 200, duplicates=None, error: str | None = None, **extra):
     svc = service()
     point, answer, unit = None, None, None
     try:
@@ -347,7 +357,9 @@ def _intake(src, *, status: int = 200, duplicates=None, error: str | None = None
         majors=catalogue.majors(),
         channels=[c for c in wf.CHANNELS if c not in ("open311", "api")],
         informants=list(wf.INFORMANT_KINDS),
+        choices=_grid_choices(answer.location) if answer else [],
         may_dispatch=g.actor.may("incident_dispatch"),
+        **extra,
     ), status
 
 
@@ -366,11 +378,11 @@ def create():
         point, _unit = _place(f)
         if point is None:
             raise InputError(_("Give the place: coordinates, or a unit to start from."))
-        category = f.get("category", "")
+        category, photos = f.get("category", ""), _photos()
         if not f.get("checked"):  # possible duplicates are shown before anything is saved
             found = incidents.duplicates(svc, g.actor, point, category=category)
             if found:
-                return _intake(f, duplicates=found)
+                return _intake(f, duplicates=found, photos_dropped=bool(photos))
         inc = incidents.report(
             svc, g.actor, point, category=category, description=f.get("description", ""),
             channel=f.get("channel", "phone"), reporter=f.get("reporter") or None,
@@ -378,7 +390,7 @@ def create():
             informant_kind=(f.get("informant_kind") or None) if f.get("channel") == "patrol" else None,
             informant_name=(f.get("informant_name") or None) if f.get("channel") == "patrol" else None,
             address=f.get("address") or None, unit_code=f.get("unit_code") or None,
-            grid_code=f.get("grid_code") or None, photos=_photos(),
+            grid_code=f.get("grid_code") or None, photos=photos,
             dispatch=f.get("dispatch") == "1", merge_into=_number(f.get("merge_into")),
         )  # fmt: skip
     except (InputError, Conflict) as exc:
