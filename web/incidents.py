@@ -373,6 +373,7 @@ def new():
 @bp.post("/incidents/new")
 @roles_required()
 def create():
+    g.actor.require("report_incident")
     svc, f = service(), request.form
     try:
         point, _unit = _place(f)
