@@ -93,9 +93,9 @@ def test_a_refused_step_names_the_allowed_ones(isite):
     error = step(isite, "dispatcher", inc["id"], 400, action="close")["error"]
     assert "cannot close an incident that is reported" in error["message"]
     assert "allowed now: dispatch" in error["message"]
-    assert step(isite, "dispatcher", inc["id"], 400, action="cancel")["error"]["message"].startswith(
-        "to cancel an incident, say why"
-    )
+    assert step(isite, "dispatcher", inc["id"], 400, action="cancel")["error"][
+        "message"
+    ].startswith("to cancel an incident, say why")
     assert step(isite, "dispatcher", inc["id"], 400, action="fly")["error"]["message"].startswith(
         "unknown incident action 'fly'"
     )
@@ -118,14 +118,18 @@ def test_escalated_to_an_office_which_alone_resolves_it(isite):
     inc = report(isite, dispatch=True, category="0601")
     mine = call(isite, "office", "GET", f"/api/v1/incidents/{inc['id']}")
     assert mine.status_code == 403 and OFFICE in mine.get_json()["error"]["message"]
-    up = step(isite, "worker", inc["id"], action="escalate", note="需会办", office=OFFICE, workdays=2)
+    up = step(
+        isite, "worker", inc["id"], action="escalate", note="需会办", office=OFFICE, workdays=2
+    )
     assert up["state"] == "escalated" and up["office"] == OFFICE and up["office_due_at"]
-    seen = call(isite, "office", "GET", f"/api/v1/incidents?state=escalated&limit=1000").get_json()
+    seen = call(isite, "office", "GET", "/api/v1/incidents?state=escalated&limit=1000").get_json()
     assert inc["id"] in {i["id"] for i in seen["incidents"]}
     assert {i["office"] for i in seen["incidents"]} == {OFFICE}
     assert step(isite, "office", inc["id"], action="resolve", note="已修复")["state"] == "resolved"
     # once resolved it is no longer the office's to act on
-    assert step(isite, "office", inc["id"], 403, action="resolve", note="x")["error"]["status"] == 403
+    assert (
+        step(isite, "office", inc["id"], 403, action="resolve", note="x")["error"]["status"] == 403
+    )
 
 
 def test_a_worker_sees_and_acts_on_their_own_grid_only(isite):
@@ -181,7 +185,11 @@ def test_a_report_at_a_unit(isite):
         ({"x": 118.5, "y": 32.0, "category": "0601"}, 400, "outside the district (nearest grid"),
         ({"x": 118.93, "category": "0601"}, 400, "both coordinates"),
         ({"category": "0601"}, 400, "give the place"),
-        ({"x": 118.93, "y": 32.11, "category": "0601", "colour": "red"}, 400, "unknown field 'colour'"),
+        (
+            {"x": 118.93, "y": 32.11, "category": "0601", "colour": "red"},
+            400,
+            "unknown field 'colour'",
+        ),
         ({"x": 118.93, "y": 32.11, "category": "0601", "channel": "fax"}, 400, "channel"),
         ({"x": 118.93, "y": 32.11, "category": "0601", "dispatch": "maybe"}, 400, "dispatch"),
         ({"x": 118.93, "y": 32.11, "category": "0601", "grid_code": OTHER_GRID}, 400, "candidates"),
@@ -199,7 +207,9 @@ def test_bad_reports_are_refused_clearly(isite, body, status, words):
 
 
 def test_bodies_of_other_types_and_bad_photos(isite):
-    resp = call(isite, "dispatcher", "POST", "/api/v1/incidents", data="x=1", content_type="text/plain")
+    resp = call(
+        isite, "dispatcher", "POST", "/api/v1/incidents", data="x=1", content_type="text/plain"
+    )
     assert resp.status_code == 415 and "multipart/form-data" in resp.get_json()["error"]["message"]
     resp = call(isite, "dispatcher", "POST", "/api/v1/incidents", data={
         "x": "118.93", "y": "32.11", "category": "0601",
@@ -247,7 +257,9 @@ def test_the_list_filters_pages_and_maps(isite):
     b = report(isite, category="0102", description="路灯 filter-test", dispatch=True)
     got = call(isite, "dispatcher", "GET", "/api/v1/incidents?q=filter-test&sort=id").get_json()
     assert [i["id"] for i in got["incidents"]] == [a["id"], b["id"]] and got["total"] == 2
-    page = call(isite, "dispatcher", "GET", "/api/v1/incidents?q=filter-test&sort=-id&limit=1&offset=1")
+    page = call(
+        isite, "dispatcher", "GET", "/api/v1/incidents?q=filter-test&sort=-id&limit=1&offset=1"
+    )
     assert [i["id"] for i in page.get_json()["incidents"]] == [a["id"]]
     by_state = call(isite, "dispatcher", "GET", "/api/v1/incidents?q=filter-test&state=dispatched")
     assert [i["id"] for i in by_state.get_json()["incidents"]] == [b["id"]]
@@ -267,12 +279,16 @@ def test_the_list_filters_pages_and_maps(isite):
 
 def test_export_csv_and_xlsx(isite):
     report(isite, category="0101", description="导出 export-test", reporter="赵")
-    resp = call(isite, "dispatcher", "GET", "/api/v1/incidents/export?format=csv&q=export-test&lang=zh")
+    resp = call(
+        isite, "dispatcher", "GET", "/api/v1/incidents/export?format=csv&q=export-test&lang=zh"
+    )
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
     assert len(rows) == 2 and "导出 export-test" in rows[1]
-    resp = call(isite, "dispatcher", "GET", "/api/v1/incidents/export?format=xlsx&q=export-test&lang=en")
+    resp = call(
+        isite, "dispatcher", "GET", "/api/v1/incidents/export?format=xlsx&q=export-test&lang=en"
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(resp.data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert len(values) == 2 and "导出 export-test" in values[1]
@@ -286,12 +302,17 @@ def test_the_catalogue_is_read_by_all_and_kept_by_admins(isite):
     codes = {c["code"] for c in cats}
     assert {"0601", "0101"} <= codes and all(c["workdays"] >= 1 and c["office"] for c in cats)
     body = {"major": "矛盾纠纷", "minor": "邻里噪声", "workdays": 5, "office": "司法所"}
-    assert call(isite, "dispatcher", "PUT", "/api/v1/incident-categories/8801", json=body).status_code == 403
+    assert (
+        call(isite, "dispatcher", "PUT", "/api/v1/incident-categories/8801", json=body).status_code
+        == 403
+    )
     saved = call(isite, "admin", "PUT", "/api/v1/incident-categories/8801", json=body)
     assert saved.status_code == 200 and saved.get_json()["workdays"] == 5
     inc = report(isite, category="8801", dispatch=True)
     assert inc["category_name"]["zh"] == "矛盾纠纷 / 邻里噪声"
-    retired = call(isite, "admin", "PUT", "/api/v1/incident-categories/8801", json={**body, "active": False})
+    retired = call(
+        isite, "admin", "PUT", "/api/v1/incident-categories/8801", json={**body, "active": False}
+    )
     assert retired.get_json()["active"] is False
     active = call(isite, "worker", "GET", "/api/v1/incident-categories").get_json()["categories"]
     assert "8801" not in {c["code"] for c in active}

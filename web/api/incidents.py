@@ -178,7 +178,9 @@ def _body(allowed: set[str]) -> tuple[dict, list[bytes]]:
         photos = [f.read() for f in request.files.getlist("photos") if f.filename]
         extra = set(request.files) - {"photos"}
         if extra:
-            raise InputError(f"unknown file field {sorted(map(str, extra))[0]!r} (photos go in 'photos')")
+            raise InputError(
+                f"unknown file field {sorted(map(str, extra))[0]!r} (photos go in 'photos')"
+            )
     else:
         raise UnsupportedMediaType(
             f"send JSON or multipart/form-data, not {request.mimetype or 'an untyped body'}"
