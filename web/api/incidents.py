@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import numpy as np
 from flask import current_app, g, request
 from flask_babel import get_locale
 from werkzeug.exceptions import UnsupportedMediaType
 
+from geogrid import crs as _crs
 from geogrid.errors import InputError
 from geogrid.incidents import Category
 from geogrid.incidents.query import IncidentQuery
@@ -252,6 +254,7 @@ def incidents():
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 50}}
         - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000000, default: 0}}
         - {name: format, in: query, schema: {type: string, enum: [json, geojson], default: json}}
+        - display_crs
       responses:
         200:
           description: One page of the matching incidents and how many match in all
@@ -267,6 +270,7 @@ def incidents():
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "geojson"):
         raise InputError(f"format: json or geojson, got {fmt[:40]!r}")
+    crs = params.display_crs("crs", "wgs84")
     query = _query()
     svc = service()
     total, found = uc.search(svc, g.actor, query)
@@ -274,16 +278,22 @@ def incidents():
     page = {"total": total, "limit": query.limit, "offset": query.offset}
     if fmt == "json":
         return json_response({**page, "incidents": rows})
+    lon = np.array([r.pop("lon") for r in rows], dtype=float)
+    lat = np.array([r.pop("lat") for r in rows], dtype=float)
+    if crs != "wgs84" and rows:
+        lon, lat = (np.asarray(a) for a in _crs.from_wgs84(lon, lat, crs))
     features = [
         {
             "type": "Feature",
             "id": r["id"],
-            "geometry": {"type": "Point", "coordinates": [r.pop("lon"), r.pop("lat")]},
+            "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]},
             "properties": r,
         }
-        for r in rows
+        for r, x, y in zip(rows, lon.tolist(), lat.tolist(), strict=True)
     ]
-    return geojson_response({"type": "FeatureCollection", **page, "features": features})
+    return geojson_response(
+        {"type": "FeatureCollection", "display_crs": crs, **page, "features": features}
+    )
 
 
 @bp.get("/incidents/export")
