@@ -70,10 +70,6 @@ RULES: dict[str, Rule] = {
     # incidents (the workflow's actions: geogrid.incidents.rules.ACTIONS)
     "report_incident": _rule("report an incident", DISPATCHER, ADMIN),
     "read_incidents": _rule("read incidents"),
-    # the reporter's and informant's names and contacts (geogrid.incidents.PRIVATE)
-    "incident_contacts": _rule(
-        "see reporters' names and contacts", DISPATCHER, WORKER, OFFICE, ADMIN
-    ),
     "incident_dispatch": _rule("dispatch an incident", DISPATCHER, ADMIN),
     "incident_accept": _rule("accept an incident", WORKER, ADMIN),
     "incident_escalate": _rule("escalate an incident", DISPATCHER, WORKER, ADMIN),

@@ -26,25 +26,14 @@ from geogrid.workdays import BEIJING
 
 from .auth import roles_required
 from .services import service
-from .text import N_
+from .text import N_, state_name
 
 bp = Blueprint("incidents", __name__)
 
 #: The nearest units offered on the intake form.
 INTAKE_UNITS = 3
 
-# English labels (msgids); their Chinese translations are geogrid.incidents' own labels
-STATE_LABELS = {
-    "reported": N_("Reported"),
-    "dispatched": N_("Dispatched"),
-    "handling": N_("Being handled"),
-    "escalated": N_("Escalated"),
-    "resolved": N_("Resolved, visit due"),
-    "revisited": N_("Visit passed"),
-    "closed": N_("Closed"),
-    "cancelled": N_("Cancelled"),
-    "merged": N_("Merged"),
-}
+# English labels (msgids) of the workflow's words (the states': web.text.STATE_LABELS)
 ACTION_LABELS = {
     "report": N_("Report"),
     "dispatch": N_("Dispatch"),
@@ -114,7 +103,6 @@ SORT_LABELS = {
     "state": N_("State"),
 }
 _LABELS = {
-    "state": STATE_LABELS,
     "action": ACTION_LABELS,
     "channel": CHANNEL_LABELS,
     "informant": INFORMANT_LABELS,
@@ -127,6 +115,8 @@ _LABELS = {
 @bp.app_template_global()
 def label(kind: str, key) -> str:
     """The translated label of a state, action, channel, ... (the key itself if unknown)."""
+    if kind == "state":
+        return state_name(key)
     text = _LABELS[kind].get(key)
     return _(text) if text else ("" if key is None else str(key))
 

@@ -265,28 +265,6 @@ def act(
     return _apply(svc, actor, inc, action, values, note, detail, photos)
 
 
-def actions_for(actor: Actor, inc: Incident) -> list[str]:
-    """What ``actor`` may do now to ``inc`` (one they may read), in form order: the workflow's
-    actions its state allows and their role may take (an office user's only while it is
-    escalated), then ``reassign`` for an open one and ``photo`` for one that is not over.
-
-    >>> inc = Incident(1, "d", 1, "g", "g1", 0.0, 0.0, "0601", "", "phone", "dispatched",
-    ...                None, "disp", None)
-    >>> actions_for(Actor("disp", "dispatcher"), inc)
-    ['escalate', 'cancel', 'merge', 'reassign', 'photo']
-    >>> actions_for(Actor("zhou", "worker", frozenset({"g"})), inc)
-    ['accept', 'escalate', 'resolve', 'photo']
-    """
-    out = [a for a in wf.allowed_actions(inc.state) if actor.may(f"incident_{a}")]
-    if actor.role == OFFICE and inc.state != wf.ESCALATED:
-        out = []
-    if inc.state in wf.OPEN and actor.may("incident_reassign"):
-        out.append("reassign")
-    if inc.state not in wf.FINAL and actor.may("incident_photo"):
-        out.append("photo")
-    return out
-
-
 def _dispatched(svc, inc: Incident, cat: Category, now) -> dict:
     """What dispatching sets: the worker on duty in the incident's grid, the deadline counted
     in working days from now."""

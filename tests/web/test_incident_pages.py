@@ -470,7 +470,8 @@ def test_intake_by_patrol_and_its_mistakes(isite, as_role):
     # mistakes come back on the form with the reason, nothing saved
     n = len(U.search(isite.service, DISP, wf_query())[1])
     for fields, message in (
-        ({"category": "", "description": "x"}, "unknown incident category"),
+        ({"category": "9999", "description": "x"}, "unknown incident category"),
+        ({"category": "", "description": "x"}, "category: the incident's category"),
         ({"category": "0105", "channel": "patrol", "informant_name": ""}, "both a kind and a name"),
         (
             {"category": "0105", "grid_code": "320113005001001"},
