@@ -129,6 +129,7 @@ def beijing_time(moment: datetime | None) -> str:
 
 @bp.app_template_global()
 def category_name(cat: Category | None, *, major: bool = False) -> str:
+    """A category's name (or its major class's) in the interface language."""
     if cat is None:
         return ""
     zh = str(get_locale()) == "zh"
