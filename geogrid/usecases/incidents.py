@@ -397,9 +397,12 @@ def save_category(svc, actor: Actor, category: Category, *, active: bool = True)
 # ---------------------------------------------------------------------- helpers
 def _visible(svc, actor: Actor, incident_id: int) -> Incident:
     try:
-        inc = svc.store.incident(int(incident_id))
+        number = int(incident_id)
     except (TypeError, ValueError):
         raise NotFound(f"no incident {incident_id!r}") from None
+    if not 0 < number < 2**31:  # no incident's number (and PostgreSQL refuses the query)
+        raise NotFound(f"no incident {incident_id}")
+    inc = svc.store.incident(number)
     if inc.district_code != svc.district_code:
         raise NotFound(f"no incident {incident_id}")
     actor.require_incident(inc)

@@ -11,7 +11,7 @@ from geogrid_db_support import OWNER, POINT
 from geogrid import incidents as wf
 from geogrid import usecases
 from geogrid.access import PUBLIC_READER, Actor
-from geogrid.errors import Forbidden, InputError
+from geogrid.errors import Forbidden, InputError, NotFound
 from geogrid.incidents.query import IncidentQuery
 
 U = usecases.incidents
@@ -97,6 +97,9 @@ def test_lists_by_incident_numbers_stay_within_a_workers_grid(module_service):
     assert IncidentQuery.parse({"id": f"{a.id},{b.id}"}).to_args() == {"id": f"{a.id},{b.id}"}
     with pytest.raises(InputError, match="id: up to 1000 incident numbers"):
         IncidentQuery.parse({"id": "1,two"})
+    for number in (10**12, 0, -1, "x"):
+        with pytest.raises(NotFound):
+            U.get(svc, DISP, number)
 
 
 def test_a_list_with_details_has_each_log_and_merged_incidents(module_service):
