@@ -309,6 +309,8 @@ def _moment(value: str | None, name: str, *, end: bool = False) -> datetime | No
     no offset means Beijing time). An ``end`` moment is returned just after itself."""
     if value is None:
         return None
+    if "T" in value:  # an offset's + sent unencoded in a query string arrives as a space
+        value = value.replace(" ", "+")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

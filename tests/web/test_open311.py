@@ -280,6 +280,8 @@ def test_list_filters(site):
         _ids(get(f"{ROOT}/requests.json", query_string={"start_date": hour_ago}))
     )
     in_an_hour = (now + timedelta(hours=1)).isoformat()
+    unencoded = f"{ROOT}/requests.json?start_date={in_an_hour}"  # its + arrives as a space
+    assert _ids(get(unencoded)) == []
     assert _ids(get(f"{ROOT}/requests.json", query_string={"start_date": in_an_hour})) == []
     day = {"end_date": (now - timedelta(days=1)).date().isoformat()}  # that whole day, not today
     assert not {a, b, c} & set(_ids(get(f"{ROOT}/requests.json", query_string=day)))
