@@ -88,6 +88,8 @@ RULES: dict[str, Rule] = {
     "incident_merge": _rule("merge incidents", DISPATCHER, ADMIN),
     "incident_reassign": _rule("reassign an incident", DISPATCHER, ADMIN),
     "incident_photo": _rule("add a photo to an incident", DISPATCHER, WORKER, OFFICE, ADMIN),
+    # the reporter's and informant's names and contact: those who call them back
+    "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),
