@@ -21,6 +21,7 @@ from . import (
     incidents,
     limits,
     maps,
+    open311,
     security,
     text,
 )
@@ -54,6 +55,7 @@ def build(config: dict | None = None) -> Flask:
         api,
         search,
         incidents,
+        open311,
         account,
         admin,
         assets,
@@ -65,7 +67,12 @@ def build(config: dict | None = None) -> Flask:
     app.view_functions["static"] = assets.static_file
     errors.register(app)
     security.init_app(app)
-    limits.init_app(app, login_view="auth.login", api_blueprints=(api.bp, search.bp))
+    limits.init_app(
+        app,
+        login_view="auth.login",
+        api_blueprints=(api.bp, search.bp),
+        key_blueprints=(open311.bp,),
+    )
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.globals["role_name"] = text.role_name
     app.jinja_env.globals["get_locale"] = get_locale

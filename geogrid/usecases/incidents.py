@@ -387,22 +387,26 @@ def _view(svc, actor: Actor, inc: Incident, cat: Category | None, now, full: boo
 
 def get(svc, actor: Actor, incident_id: int) -> Incident:
     """One incident with its log and photos; a grid worker's only if it lies in their grid, an
-    office user's only if it was escalated to their office."""
+    office user's only if it was escalated to their office; an anonymous reader's, its public
+    fields only."""
     actor.require("read_incidents")
-    return _visible(svc, actor, incident_id)
+    inc = _visible(svc, actor, incident_id)
+    return inc.public() if actor.public else inc
 
 
 def search(
-    svc, actor: Actor, query: IncidentQuery, *, count: bool = True
+    svc, actor: Actor, query: IncidentQuery, *, count: bool = True, details: bool = False
 ) -> tuple[int | None, list[Incident]]:
-    """(how many match, one page) of the incidents ``actor`` may see that match ``query``."""
+    """(how many match, one page) of the incidents ``actor`` may see that match ``query``;
+    with ``details``, each with its log and photos (as :func:`get` has them)."""
     actor.require("read_incidents")
     if query.grid is not None:
         actor.require_grid(query.grid)
     office = (actor.office or "") if actor.role == OFFICE else None
-    return svc.store.search_incidents(
-        svc.district_code, query, grids=actor.scope, office=office, count=count
+    total, found = svc.store.search_incidents(
+        svc.district_code, query, grids=actor.scope, office=office, count=count, details=details
     )
+    return total, [i.public() for i in found] if actor.public else found
 
 
 def export(
@@ -456,7 +460,7 @@ def _id(value, what: str) -> int:
         n = int(value)
     except (TypeError, ValueError):
         n = 0
-    if not 0 < n < 2**63:
+    if not 0 < n < 2**31:  # the columns' 32 bits (PostgreSQL refuses a larger number)
         raise NotFound(f"no {what} {str(value)[:40]!r}")
     return n
 
