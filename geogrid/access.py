@@ -82,6 +82,7 @@ RULES: dict[str, Rule] = {
     "incident_reassign": _rule("reassign an incident", DISPATCHER, ADMIN),
     "incident_photo": _rule("add a photo to an incident", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
+    "sample_incidents": _rule("fill the district with a sample history of incidents", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),
     "manage_users": _rule("manage user accounts", ADMIN),
