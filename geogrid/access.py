@@ -17,6 +17,10 @@ Traceback (most recent call last):
 geogrid.errors.Forbidden: wangge works in grid 320113005007007 only, not in 320113005001001
 >>> SYSTEM.scope is None  # the command line on the server acts for the administrators
 True
+>>> PUBLIC_READER.require("report_incident")
+Traceback (most recent call last):
+...
+geogrid.errors.Forbidden: an anonymous reader may not report an incident (allowed: dispatcher, admin)
 
 Scope: a grid worker acts in their own second-level grid(s) only (``grids``); a service office
 user on the incidents escalated to their office (``office``); everyone else in the whole
@@ -33,9 +37,12 @@ from .errors import Forbidden
 
 DISPATCHER, PLANNER, WORKER, OFFICE, ADMIN = ROLES
 EVERYONE = frozenset(ROLES)
+#: Not an account's role: the public, reading incidents without a key where a site allows it
+#: (Open311 reads), and only their public fields (:meth:`Incident.public`).
+PUBLIC = "public"
 
 #: Role names as messages show them.
-ROLE_WORDS = {DISPATCHER: "a dispatcher", PLANNER: "a planner", WORKER: "a grid worker", OFFICE: "a service office user", ADMIN: "an administrator"}  # fmt: skip
+ROLE_WORDS = {DISPATCHER: "a dispatcher", PLANNER: "a planner", WORKER: "a grid worker", OFFICE: "a service office user", ADMIN: "an administrator", PUBLIC: "an anonymous reader"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ RULES: dict[str, Rule] = {
     "assign": _rule("change the duty roster", DISPATCHER, ADMIN),
     # incidents (the workflow's actions: geogrid.incidents.rules.ACTIONS)
     "report_incident": _rule("report an incident", DISPATCHER, ADMIN),
-    "read_incidents": _rule("read incidents"),
+    "read_incidents": Rule(EVERYONE | {PUBLIC}, "read incidents"),
     "incident_dispatch": _rule("dispatch an incident", DISPATCHER, ADMIN),
     "incident_accept": _rule("accept an incident", WORKER, ADMIN),
     "incident_escalate": _rule("escalate an incident", DISPATCHER, WORKER, ADMIN),
@@ -81,6 +88,8 @@ RULES: dict[str, Rule] = {
     "incident_merge": _rule("merge incidents", DISPATCHER, ADMIN),
     "incident_reassign": _rule("reassign an incident", DISPATCHER, ADMIN),
     "incident_photo": _rule("add a photo to an incident", DISPATCHER, WORKER, OFFICE, ADMIN),
+    # the reporter's and informant's names and contact: those who call them back
+    "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
     "sample_incidents": _rule("fill the district with a sample history of incidents", ADMIN),
     # accounts
@@ -114,6 +123,11 @@ class Actor:
     @property
     def scope(self) -> frozenset[str] | None:
         return self.grids
+
+    @property
+    def public(self) -> bool:
+        """Whether this actor reads public fields only (:data:`PUBLIC_READER`)."""
+        return self.role == PUBLIC
 
     def sees_incident(self, incident) -> bool:
         """Whether this actor may read ``incident``: a grid worker's lies in their grid, an
@@ -154,6 +168,9 @@ class Actor:
 
 #: The command line run on the server, and the service's own housekeeping: the administrators.
 SYSTEM = Actor("system", ADMIN)
+#: An anonymous reader (Open311 reads when the site needs no key for them): every incident of
+#: the district, its public fields only; nothing else.
+PUBLIC_READER = Actor("public", PUBLIC)
 
 
 def cli_actor(name: str) -> Actor:

@@ -10,6 +10,8 @@ fail: CI must run them.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 
 import pytest
@@ -19,6 +21,14 @@ PG_ADMIN_URL = os.environ.get(
     "GEOGRID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# incident photos of the tests' apps go to a folder of this test process, not instance/photos
+_PHOTOS = tempfile.mkdtemp(prefix="geogrid-test-photos-")
+os.environ["GEOGRID_PHOTO_DIR"] = _PHOTOS
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_PHOTOS, ignore_errors=True)
 
 
 def _pg_admin():

@@ -20,6 +20,7 @@ from . import (
     i18n,
     limits,
     maps,
+    open311,
     security,
     text,
 )
@@ -47,12 +48,29 @@ def build(config: dict | None = None) -> Flask:
         default_translation_directories=i18n.catalog_dir(app),
     )
 
-    for module in (auth, maps, api, search, account, admin, assets, health, i18n, compress):
+    for module in (
+        auth,
+        maps,
+        api,
+        search,
+        open311,
+        account,
+        admin,
+        assets,
+        health,
+        i18n,
+        compress,
+    ):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = assets.static_file
     errors.register(app)
     security.init_app(app)
-    limits.init_app(app, login_view="auth.login", api_blueprints=(api.bp, search.bp))
+    limits.init_app(
+        app,
+        login_view="auth.login",
+        api_blueprints=(api.bp, search.bp),
+        key_blueprints=(open311.bp,),
+    )
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.globals["role_name"] = text.role_name
     app.jinja_env.globals["get_locale"] = get_locale

@@ -34,6 +34,9 @@ DEFAULTS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "20 per 15 minutes",  # per username and address
     "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
     "TOKEN_LIMIT_PER_ADDRESS": "60 per 15 minutes",
+    # Open311 GeoReport v2 (web/open311.py)
+    "OPEN311_JURISDICTION": "",  # the jurisdiction_id served; "": the district's code
+    "OPEN311_READ_NEEDS_KEY": False,  # reads (GET) need an api_key too
 }
 
 _BOOL = {

@@ -11,7 +11,8 @@ moves on:
 * ``LOGIN_LIMIT_PER_ADDRESS`` (default 100 per 15 minutes) counts failures per address, whatever
   the username (one machine trying many accounts);
 * ``TOKEN_LIMIT_PER_ADDRESS`` (default 60 per 15 minutes) counts wrong or revoked API tokens per
-  address.
+  address: Bearer tokens on the API and Open311's ``api_key`` (refused with 403, as its spec
+  says) in one count.
 
 Windows move (``moving-window``): no lockout lasts longer than the window after the last failure.
 The counters live in ``RATELIMIT_STORAGE_URI``: ``memory://`` by default, which counts per
@@ -23,10 +24,11 @@ The address is the client's as the app sees it: behind a reverse proxy set ``PRO
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from . import open311
 from .auth import bearer_token
 
 TOO_MANY_LOGINS = "too many failed logins from this address: wait a few minutes and try again"
@@ -46,9 +48,14 @@ def _wrong_token(response) -> bool:
     return response.status_code == 401 and bearer_token() is not None
 
 
-def init_app(app: Flask, *, login_view: str, api_blueprints) -> Limiter:
+def _wrong_api_key(response) -> bool:
+    return g.get("wrong_api_key", False)
+
+
+def init_app(app: Flask, *, login_view: str, api_blueprints, key_blueprints=()) -> Limiter:
     """A limiter of this app's own (its counters are not shared with another app in the same
-    process), throttling failed logins at ``login_view`` and wrong tokens on the API."""
+    process), throttling failed logins at ``login_view``, wrong tokens on the API
+    (``api_blueprints``) and wrong Open311 api_keys (``key_blueprints``)."""
     limiter = Limiter(get_remote_address, app=app)
     config = app.config
     for limit, key in (
@@ -69,6 +76,14 @@ def init_app(app: Flask, *, login_view: str, api_blueprints) -> Limiter:
             "api-token",
             deduct_when=_wrong_token,
             exempt_when=lambda: bearer_token() is None,
+            error_message=TOO_MANY_TOKENS,
+        )(blueprint)
+    for blueprint in key_blueprints:
+        limiter.shared_limit(  # the same count as the API's
+            config["TOKEN_LIMIT_PER_ADDRESS"],
+            "api-token",
+            deduct_when=_wrong_api_key,
+            exempt_when=lambda: open311.api_key() is None,
             error_message=TOO_MANY_TOKENS,
         )(blueprint)
     return limiter

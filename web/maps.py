@@ -27,7 +27,7 @@ from urllib.parse import quote
 import folium
 import folium.plugins
 import shapely
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import escape
@@ -35,11 +35,12 @@ from shapely.ops import polylabel
 
 from geogrid import crs as _crs
 from geogrid.display import nested_layers
+from geogrid.incidents import OPEN, STATES
 from geogrid.service import in_background
 
 from .auth import roles_required
 from .services import service
-from .text import N_
+from .text import N_, STATE_LABELS
 
 bp = Blueprint("maps", __name__)
 log = logging.getLogger(__name__)
@@ -154,6 +155,14 @@ def _strings() -> dict:
         "units_failed": _("Units could not be loaded."),
         "units_count": _("%(n)s units"),
         "legend": _("Units"),
+        "incidents_legend": _("Open incidents"),
+        "incidents_count": _("%(n)s open · %(o)s overdue"),
+        "incidents_failed": _("Incidents could not be loaded."),
+        "incident_overdue": _("Overdue"),
+        "incident_due_soon": _("Due soon"),
+        "incident_deadline": _("Deadline"),
+        "incident_open": _("Open the incident"),
+        "new_incident": _("New incident here"),
         "road_units": _("Road with units along it"),
     }
 
@@ -339,6 +348,19 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
     units.default_js = [("markerclusterjs", _vendor("markercluster", "leaflet.markercluster.js"))]
     units.default_css = [("markerclustercss", _vendor("markercluster", "MarkerCluster.css"))]
     units.add_to(m)
+    incidents = folium.plugins.MarkerCluster(
+        name=_("Open incidents"),
+        options={
+            "showCoverageOnHover": False,
+            "maxClusterRadius": 50,
+            "disableClusteringAtZoom": 17,
+            "spiderfyOnMaxZoom": False,
+            "chunkedLoading": True,
+        },
+    )
+    incidents.default_js = units.default_js
+    incidents.default_css = units.default_css
+    incidents.add_to(m)
     control = folium.LayerControl(position="topright", collapsed=False)
     control.add_to(m)
 
@@ -350,6 +372,7 @@ def build_map(district, *, tianditu_key: str = "") -> dict:
         "grid1": grid1.get_name(),
         "outline": outline_layer.get_name(),
         "units": units.get_name(),
+        "incidents": incidents.get_name(),
         "control": control.get_name(),
         "bases": {k: v.get_name() for k, v in bases.items()},
     }
@@ -434,6 +457,17 @@ def index():
             "grid": url_for("api.grid", code="CODE"),
             "units": url_for("api.units"),
             "search": url_for("search.search"),
+            "incidents": url_for("api.incidents"),
+        },
+        "pages": {
+            "incident": request.script_root + "/incidents/",
+            "new_incident": request.script_root + "/incidents/new",
+        },
+        "may_report": g.actor.may("report_incident"),
+        "open_states": [s for s in STATES if s in OPEN],
+        "states": {
+            state: {"label": _(label), "colour": colour}
+            for state, (label, colour) in STATE_LABELS.items()
         },
         "categories": {
             cat: {"label": _(label), "colour": colour}

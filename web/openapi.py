@@ -60,6 +60,13 @@ the `X-CSRFToken` header).
 """
 
 PARAMETERS = {
+    "incident_id": {
+        "name": "incident_id",
+        "in": "path",
+        "required": True,
+        "description": "The incident's number",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    },
     "crs": {
         "name": "crs",
         "in": "query",

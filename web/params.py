@@ -20,8 +20,8 @@ MAX_INT = 2**31 - 1
 #: Map systems an answer can be converted to for display.
 DISPLAY_CRS = _crs.CRS_NAMES
 
-_BOOL = {"1": True, "true": True, "yes": True, "on": True}
-_BOOL.update({"0": False, "false": False, "no": False, "off": False})
+BOOL = {"1": True, "true": True, "yes": True, "on": True}
+BOOL.update({"0": False, "false": False, "no": False, "off": False})
 
 
 def text(name: str, *aliases: str, required: bool = False) -> str | None:
@@ -66,7 +66,7 @@ def flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     try:
-        return _BOOL[value.lower()]
+        return BOOL[value.lower()]
     except KeyError:
         raise InputError(f"{name} must be true or false, got {value[:40]!r}") from None
 

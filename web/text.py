@@ -19,6 +19,19 @@ ROLE_LABELS = {
     "admin": N_("Administrator"),
 }
 
+#: Incident states (geogrid.incidents.STATES) and their colour on the map and in lists.
+STATE_LABELS = {
+    "reported": (N_("Reported"), "#7c3aed"),
+    "dispatched": (N_("Dispatched"), "#2563eb"),
+    "handling": (N_("Being handled"), "#0891b2"),
+    "escalated": (N_("Joint handling"), "#d97706"),
+    "resolved": (N_("Resolved, return visit due"), "#16a34a"),
+    "revisited": (N_("Return visit passed"), "#15803d"),
+    "closed": (N_("Closed"), "#6b7280"),
+    "cancelled": (N_("Cancelled"), "#9ca3af"),
+    "merged": (N_("Merged"), "#9ca3af"),
+}
+
 #: What a page (not the API) says for common statuses, in the interface language.
 PAGE_MESSAGES = {
     400: N_("The request could not be understood. Go back and try again."),
@@ -34,6 +47,11 @@ PAGE_MESSAGES = {
 def role_name(role: str) -> str:
     """A role's name in the interface language."""
     return gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+
+def state_name(state: str) -> str:
+    """An incident state's name in the interface language."""
+    return gettext(STATE_LABELS[state][0]) if state in STATE_LABELS else state
 
 
 def standard_page_text(status: int, default: str) -> str:

@@ -45,6 +45,7 @@ from .base import (
 )
 from .db import COMMANDS, actor, db_option, import_to_db, open_store, shown_url
 from .district import export_cmd, import_cmd, info, sample_cmd, validate_cmd
+from .incidents import incident_group
 from .locating import locate_cmd
 
 for _command in COMMANDS:
@@ -62,6 +63,7 @@ __all__ = [
     "get_locator",
     "import_cmd",
     "import_to_db",
+    "incident_group",
     "info",
     "load_district",
     "locate_cmd",

@@ -224,21 +224,8 @@ class IncidentStore(StoreBase):
             row = conn.execute(sa.select(*_cols()).where(I.id == incident_id)).first()
             if row is None:
                 raise NotFound(f"no incident {incident_id}")
-            e = t.incident_events.c
-            events = conn.execute(
-                sa.select(t.incident_events).where(e.incident_id == incident_id).order_by(e.id)
-            ).all()
-            p = t.incident_photos.c
-            photos = conn.execute(
-                sa.select(t.incident_photos).where(p.incident_id == incident_id).order_by(p.id)
-            ).all()
-            merged = conn.execute(
-                sa.select(I.id).where(I.merged_into == incident_id).order_by(I.id)
-            ).scalars()
             inc = _incident(row)
-            inc.events = [_event_dict(r) for r in events]
-            inc.photos = [_photo_dict(r) for r in photos]
-            inc.merged = list(merged)
+            _details(conn, [inc])
         return inc
 
     def photo(self, photo_id: int) -> tuple[int, dict]:
@@ -260,9 +247,11 @@ class IncidentStore(StoreBase):
         office: str | None = None,
         now: datetime | None = None,
         count: bool = True,
+        details: bool = False,
     ) -> tuple[int | None, list[Incident]]:
         """(how many match, one page of them) for ``query``, within ``grids`` (a grid worker's)
-        or escalated to ``office`` (an office user's) when given."""
+        or escalated to ``office`` (an office user's) when given; with ``details``, each with
+        its log, photos and merged incidents (as :meth:`incident` reads them)."""
         where = _where(district_code, query, grids, office, now or utcnow())
         key = query.sort.lstrip("-")
         col = I[key]
@@ -279,7 +268,10 @@ class IncidentStore(StoreBase):
                 else None
             )
             rows = conn.execute(q.limit(query.limit).offset(query.offset)).all()
-        return total, [_incident(r) for r in rows]
+            found = [_incident(r) for r in rows]
+            if details:
+                _details(conn, found)
+        return total, found
 
     def nearby_open(
         self, district_code: str, category: str, lon: float, lat: float, radius_m: float, since
@@ -322,6 +314,26 @@ def _cols():
     return [I[name] for name in _FIELDS]
 
 
+def _details(conn, incidents: list[Incident]) -> None:
+    """Fill in the log, photos and merged incidents of ``incidents`` (a few queries for all)."""
+    by_id = {inc.id: inc for inc in incidents}
+    e, p = t.incident_events.c, t.incident_photos.c
+    for start in range(0, len(by_id), 500):  # bound the IN lists
+        ids = list(by_id)[start : start + 500]
+        for r in conn.execute(
+            sa.select(t.incident_events).where(e.incident_id.in_(ids)).order_by(e.id)
+        ):
+            by_id[r.incident_id].events.append(_event_dict(r))
+        for r in conn.execute(
+            sa.select(t.incident_photos).where(p.incident_id.in_(ids)).order_by(p.id)
+        ):
+            by_id[r.incident_id].photos.append(_photo_dict(r))
+        for iid, into in conn.execute(
+            sa.select(I.id, I.merged_into).where(I.merged_into.in_(ids)).order_by(I.id)
+        ):
+            by_id[into].merged.append(iid)
+
+
 def _change(conn, incident: Incident, values: dict, now) -> None:
     """Update ``incident``'s row unless it changed since it was read (then :class:`Conflict`)."""
     n = conn.execute(
@@ -362,6 +374,8 @@ def _where(district_code, q: IncidentQuery, grids, office, now) -> list:
         w.append(I.grid_code.in_(sorted(grids)))
     if office is not None:
         w += [I.office == office, I.escalated_at.is_not(None)]
+    if q.ids:  # numbers beyond the column's 32 bits are no incident's (PostgreSQL refuses them)
+        w.append(I.id.in_([i for i in q.ids if 0 < i < 2**31]))
     if q.states:
         w.append(I.state.in_(q.states))
     if q.community:

@@ -3,10 +3,10 @@ deadlines, and its log; and the flags (overdue, due soon, return visit due) read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from .rules import RESOLVED, RUNNING
+from .rules import DONE, RESOLVED, RUNNING
 
 #: Fields that identify or reach the reporter and informant: never shown to the public
 #: (Open311 reads) and left out of what a grid worker's neighbours see.
@@ -100,6 +100,36 @@ class Incident:
             "due_soon": self.due_soon(now, within),
             "revisit_due": self.revisit_due(now),
         }
+
+    def closing_step(self) -> dict | None:
+        """The entry of the log that ended the problem for its reporter (resolved, cancelled,
+        merged: :data:`~geogrid.incidents.rules.DONE`), while the incident stays so; its note
+        is the public answer to the report (Open311's ``status_notes``)."""
+        if self.state not in DONE:
+            return None
+        return next(
+            (
+                e
+                for e in reversed(self.events)
+                if e["to_state"] in DONE and e["from_state"] not in DONE
+            ),
+            None,
+        )
+
+    def public(self) -> Incident:
+        """A copy for readers outside the sub-district: no reporter's or informant's name or
+        contact (:data:`PRIVATE`), no account names, no coordinates as typed, a log of steps without who took
+        them or their notes (but the closing step's), photos without who took them."""
+        closing = self.closing_step()
+        events = [
+            {k: e[k] for k in ("id", "at", "action", "from_state", "to_state")}
+            | {"note": e["note"] if e is closing else "", "actor": "", "detail": {}}
+            for e in self.events
+        ]
+        photos = [{**p, "key": "", "created_by": ""} for p in self.photos]
+        return replace(
+            self, **dict.fromkeys(PRIVATE), input=None, created_by="", events=events, photos=photos
+        )
 
     def to_dict(self, *, private: bool = True) -> dict:
         """A JSON-ready mapping (datetimes as ISO 8601); without ``private``, no reporter's or

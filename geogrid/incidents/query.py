@@ -4,6 +4,8 @@ strings (a page's query string, the API's, a command's options) and read alike b
 >>> q = IncidentQuery.parse({"state": "dispatched,handling", "overdue": "1", "sort": "-due_at"})
 >>> q.states, q.overdue, q.sort
 (('dispatched', 'handling'), True, '-due_at')
+>>> IncidentQuery.parse({"id": "12, 7"}).ids
+(12, 7)
 >>> IncidentQuery.parse({"limit": "0"})
 Traceback (most recent call last):
 ...
@@ -32,6 +34,7 @@ MAX_EXPORT = 200_000
 class IncidentQuery:
     """Filters (each optional; all must hold), a sort key and a page."""
 
+    ids: tuple[int, ...] = ()  # any of these incidents
     states: tuple[str, ...] = ()
     community: str | None = None  # a first-level grid's code
     grid: str | None = None  # a second-level grid's code
@@ -54,6 +57,11 @@ class IncidentQuery:
             v = args.get(name)
             return v.strip() if v and v.strip() else None
 
+        ids = tuple(i.strip() for i in (text("id") or "").split(",") if i.strip())
+        if len(ids) > MAX_LIMIT or not all(i.isdigit() and len(i) <= 18 for i in ids):
+            raise InputError(
+                f"id: up to {MAX_LIMIT} incident numbers separated by commas, got {text('id')[:80]!r}"
+            )
         states = tuple(s for s in (text("state") or "").split(",") if s.strip())
         for s in states:
             if s.strip() not in STATES:
@@ -79,6 +87,7 @@ class IncidentQuery:
                 raise InputError(f"overdue: true or false, got {overdue!r}")
             overdue = overdue.lower() in ("1", "true", "yes")
         return cls(
+            ids=tuple(int(i) for i in ids),
             states=tuple(s.strip() for s in states),
             community=text("community"),
             grid=text("grid"),
@@ -104,9 +113,9 @@ class IncidentQuery:
             v = getattr(self, f.name)
             if v in (None, (), f.default):
                 continue
-            key = {"states": "state", "text": "q"}.get(f.name, f.name)
+            key = {"ids": "id", "states": "state", "text": "q"}.get(f.name, f.name)
             if isinstance(v, tuple):
-                v = ",".join(v)
+                v = ",".join(map(str, v))
             elif isinstance(v, bool):
                 v = "true" if v else "false"
             elif isinstance(v, datetime):

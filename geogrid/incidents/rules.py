@@ -56,6 +56,11 @@ OPEN = frozenset({REPORTED, DISPATCHED, HANDLING, ESCALATED, RESOLVED, REVISITED
 RUNNING = frozenset({DISPATCHED, HANDLING, ESCALATED})
 #: States an incident never leaves.
 FINAL = frozenset({CANCELLED, MERGED})
+#: States in which the problem is over for whoever reported it: resolved (the return visit is
+#: the sub-district's own check), visited, closed, cancelled or merged. Open311 answers
+#: ``closed`` for these and ``open`` for the others, as FixMyStreet counts its fixed and closed
+#: states as closed; a failed visit or a reopen makes an incident open again.
+DONE = frozenset({RESOLVED, REVISITED, CLOSED, CANCELLED, MERGED})
 
 
 @dataclass(frozen=True)

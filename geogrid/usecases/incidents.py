@@ -41,11 +41,11 @@ MAX_TEXT = 4000
 def report(
     svc,
     actor: Actor,
-    x,
+    x=None,
     y=None,
     crs: str = "wgs84",
     *,
-    category: str,
+    category: str | None = None,
     description: str = "",
     channel: str = "phone",
     reporter: str | None = None,
@@ -64,19 +64,28 @@ def report(
     transaction: the coordinates as given (when not WGS-84), the version answered from, the
     grid's worker on duty. Near a boundary the dispatcher may confirm a neighbouring grid
     (``grid_code``, one of the locator's candidates). With ``dispatch`` it goes to the worker at
-    once; with ``merge_into`` it is recorded and merged into that open incident."""
+    once; with ``merge_into`` it is recorded and merged into that open incident. Without a
+    place (``x`` None) it is reported at the unit ``unit_code``."""
     actor.require("report_incident")
     if dispatch:
         actor.require("incident_dispatch")
-    point = x if isinstance(x, Point) else Point.parse(x, y, crs)
+    if not category:
+        raise InputError("category: the incident's category (a 4-digit code of the catalogue)")
     cat = svc.store.catalogue().get(category)
     wf.check_channel(channel)
     wf.check_informant(_text(informant_kind, "informant kind"), _text(informant_name, "informant"))
     version, loc = svc.current()
+    unit = _unit(loc, version, unit_code)
+    if x is None and unit is None:
+        raise InputError("give the place (x and y, or lon and lat) or the unit it happened at")
+    if isinstance(x, Point):
+        point = x
+    elif x is None:
+        point = Point.of(unit.geometry.x, unit.geometry.y)
+    else:
+        point = Point.parse(x, y, crs)
     where = loc.locate(point.lon, point.lat, "wgs84")
     grid2, grid1 = _owner(loc, where, grid_code)
-    if unit_code is not None and unit_code not in set(loc.district.units["code"]):
-        raise InputError(f"no unit {unit_code!r} in boundary version {version.number}")
     values = {
         "district_code": svc.district_code,
         "version_id": version.id,
@@ -114,6 +123,17 @@ def report(
     if target is not None:
         return svc.store.merge(inc, target, actor=actor.name, note="")
     return inc
+
+
+def _unit(loc, version, unit_code):
+    """The unit row of ``unit_code`` (None for none) in the current version."""
+    if unit_code is None:
+        return None
+    units = loc.district.units
+    found = units[units["code"] == unit_code]
+    if found.empty:
+        raise InputError(f"no unit {unit_code!r} in boundary version {version.number}")
+    return found.iloc[0]
 
 
 def _owner(loc, where, grid_code):
@@ -327,24 +347,67 @@ def _apply(svc, actor, inc, action, values, note, detail, photos) -> Incident:
 
 
 # ---------------------------------------------------------------------- reading
+def actions_for(actor: Actor, inc: Incident) -> tuple[str, ...]:
+    """The steps ``actor`` may take on ``inc`` now (the workflow's, then ``reassign`` and
+    ``photo``): what a page offers as forms and the API lists, by the same rules :func:`act`
+    enforces."""
+    if not actor.sees_incident(inc) or (actor.role == OFFICE and inc.state != wf.ESCALATED):
+        return ()
+    steps = [a for a in wf.allowed_actions(inc.state) if actor.may(f"incident_{a}")]
+    if inc.state in wf.OPEN and actor.may("incident_reassign"):
+        steps.append("reassign")
+    if inc.state not in wf.FINAL and actor.may("incident_photo"):
+        steps.append("photo")
+    return tuple(steps)
+
+
+def views(svc, actor: Actor, incs: Iterable[Incident], *, full: bool = False) -> list[dict]:
+    """Each of ``incs`` as ``actor`` may read it (a reporter's contact only for those who call
+    back), with its category's names, its flags now and the steps ``actor`` may take; without
+    ``full``, no log and photos (a list's rows)."""
+    now = utcnow()
+    cats = {c.code: c for c in svc.store.catalogue(inactive=True)}
+    return [_view(svc, actor, inc, cats.get(inc.category), now, full) for inc in incs]
+
+
+def _view(svc, actor: Actor, inc: Incident, cat: Category | None, now, full: bool) -> dict:
+    out = inc.to_dict(private=actor.may("incident_contacts"))
+    if not full:
+        for k in ("events", "photos", "merged"):
+            out.pop(k)
+    out["category_name"] = (
+        {"zh": f"{cat.major} / {cat.minor}", "en": f"{cat.major_en} / {cat.minor_en}"}
+        if cat
+        else None
+    )
+    out.update(inc.flags(now, svc.policy.due_soon))
+    out["deadline"] = d.isoformat() if (d := inc.deadline()) else None
+    out["actions"] = list(actions_for(actor, inc))
+    return out
+
+
 def get(svc, actor: Actor, incident_id: int) -> Incident:
     """One incident with its log and photos; a grid worker's only if it lies in their grid, an
-    office user's only if it was escalated to their office."""
+    office user's only if it was escalated to their office; an anonymous reader's, its public
+    fields only."""
     actor.require("read_incidents")
-    return _visible(svc, actor, incident_id)
+    inc = _visible(svc, actor, incident_id)
+    return inc.public() if actor.public else inc
 
 
 def search(
-    svc, actor: Actor, query: IncidentQuery, *, count: bool = True
+    svc, actor: Actor, query: IncidentQuery, *, count: bool = True, details: bool = False
 ) -> tuple[int | None, list[Incident]]:
-    """(how many match, one page) of the incidents ``actor`` may see that match ``query``."""
+    """(how many match, one page) of the incidents ``actor`` may see that match ``query``;
+    with ``details``, each with its log and photos (as :func:`get` has them)."""
     actor.require("read_incidents")
     if query.grid is not None:
         actor.require_grid(query.grid)
     office = (actor.office or "") if actor.role == OFFICE else None
-    return svc.store.search_incidents(
-        svc.district_code, query, grids=actor.scope, office=office, count=count
+    total, found = svc.store.search_incidents(
+        svc.district_code, query, grids=actor.scope, office=office, count=count, details=details
     )
+    return total, [i.public() for i in found] if actor.public else found
 
 
 def export(
@@ -371,7 +434,7 @@ def export(
 def photo(svc, actor: Actor, photo_id: int, *, thumb: bool = False) -> tuple[bytes, str]:
     """A photo's bytes and media type, for those who may read its incident."""
     actor.require("read_incidents")
-    incident_id, rec = svc.store.photo(photo_id)
+    incident_id, rec = svc.store.photo(_id(photo_id, "photo"))
     _visible(svc, actor, incident_id)
     return svc.policy.photos().read(rec["key"], thumb=thumb)
 
@@ -443,11 +506,19 @@ def sample_history(
 
 
 # ---------------------------------------------------------------------- helpers
-def _visible(svc, actor: Actor, incident_id: int) -> Incident:
+def _id(value, what: str) -> int:
+    """A record's number (NotFound for anything that cannot be one)."""
     try:
-        inc = svc.store.incident(int(incident_id))
+        n = int(value)
     except (TypeError, ValueError):
-        raise NotFound(f"no incident {incident_id!r}") from None
+        n = 0
+    if not 0 < n < 2**31:  # the columns' 32 bits (PostgreSQL refuses a larger number)
+        raise NotFound(f"no {what} {str(value)[:40]!r}")
+    return n
+
+
+def _visible(svc, actor: Actor, incident_id: int) -> Incident:
+    inc = svc.store.incident(_id(incident_id, "incident"))
     if inc.district_code != svc.district_code:
         raise NotFound(f"no incident {incident_id}")
     actor.require_incident(inc)

@@ -6,12 +6,15 @@ each role gets 403 with a JSON message exactly where the rules say it may not.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
-from web_support import ROLES, WORKER_GRID
+from PIL import Image
+from web_support import OFFICE, ROLES, WORKER_GRID
 
-from geogrid.access import RULES
+from geogrid.access import RULES, SYSTEM
+from geogrid.usecases import incidents as uc
 
 POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.93, 32.11]}}
 #: endpoint -> (method, path, body, operation); operation None: public (no token needed)
@@ -28,10 +31,74 @@ CASES = {
 }
 
 
+CATEGORY = {"major": "测试", "minor": "测试小类", "workdays": 3, "office": OFFICE}
+#: incident endpoints -> (method, path, body, operation, state of a new incident, success
+#: status): each request acts on a new incident in the worker's grid, dispatched or escalated to
+#: the office user's office (so that every role allowed to reach it sees it)
+INCIDENT_CASES = {
+    "api.incidents": ("GET", "/api/v1/incidents?state=escalated", None, "read_incidents", None, 200),
+    "api.export_incidents": ("GET", "/api/v1/incidents/export?format=csv", None, "read_incidents", None, 200),
+    "api.report_incident": ("POST", "/api/v1/incidents", {"x": 118.93, "y": 32.11, "category": "0601"}, "report_incident", None, 201),
+    "api.incident_duplicates": ("GET", "/api/v1/incidents/duplicates?lon=118.93&lat=32.11&category=0601", None, "report_incident", None, 200),
+    "api.incident": ("GET", "/api/v1/incidents/{incident}", None, "read_incidents", "escalated", 200),
+    "api.incident_action": ("POST", "/api/v1/incidents/{incident}/actions", {"action": "escalate", "note": "会办"}, "incident_escalate", "dispatched", 200),
+    "api.reassign_incident": ("POST", "/api/v1/incidents/{incident}/reassign", {"worker": "李四", "note": "换人"}, "incident_reassign", "dispatched", 200),
+    "api.incident_photos": ("POST", "/api/v1/incidents/{incident}/photos", "photo", "incident_photo", "escalated", 200),
+    "api.incident_photo": ("GET", "/api/v1/incidents/photos/{photo}", None, "read_incidents", "escalated", 200),
+    "api.categories": ("GET", "/api/v1/incident-categories", None, "read_incidents", None, 200),
+    "api.save_category": ("PUT", "/api/v1/incident-categories/9901", CATEGORY, "categories", None, 200),
+}  # fmt: skip
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
 def test_every_api_route_has_a_rule(site):
     routes = {r.endpoint for r in site.app.url_map.iter_rules() if r.rule.startswith("/api/")}
-    assert routes - set(CASES) == set(), "an API route without a case in the role matrix"
-    assert {op for *_, op in CASES.values() if op} <= set(RULES)
+    cases = set(CASES) | set(INCIDENT_CASES)
+    assert routes - cases == set(), "an API route without a case in the role matrix"
+    assert {c[3] for c in [*CASES.values(), *INCIDENT_CASES.values()] if c[3]} <= set(RULES)
+
+
+@pytest.fixture(scope="module")
+def incident_site(make_site):
+    return make_site("sqlite")
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(INCIDENT_CASES))
+def test_incident_role_matrix(incident_site, role, endpoint, auth, login, csrf_token):
+    method, path, body, op, state, ok = INCIDENT_CASES[endpoint]
+    site = incident_site
+    if state:
+        svc = site.service
+        inc = uc.report(svc, SYSTEM, 118.93, 32.11, category="0601", dispatch=True)
+        if state == "escalated":
+            uc.act(svc, SYSTEM, inc.id, "escalate", note="会办", office=OFFICE)
+            inc = uc.add_photos(svc, SYSTEM, inc.id, [png()])
+        path = path.format(incident=inc.id, photo=inc.photos[-1]["id"] if inc.photos else 0)
+    kw = {}
+    if body == "photo":
+        kw["data"] = {"photos": (io.BytesIO(png()), "p.png"), "note": "现场"}
+    elif body is not None:
+        kw["json"] = body
+    client = site.client()
+    if auth == "token":
+        headers = site.headers(role)
+    else:  # a logged-in user's session; what it changes carries the page's CSRF token
+        login(client, role)
+        headers = {} if method == "GET" else {"X-CSRFToken": csrf_token(client, "/account/tokens")}
+    resp = client.open(path, method=method, headers=headers, **kw)
+    if role in RULES[op].roles:
+        assert resp.status_code == ok, resp.get_data(as_text=True)[:300]
+    else:
+        assert resp.status_code == 403
+        error = json.loads(resp.get_data())["error"]
+        assert error["status"] == 403 and "may not" in error["message"]
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -132,7 +132,16 @@ def test_tianditu_only_with_a_key(make_site, login):
 def test_page_configuration(site, login):
     _, html = page(site, login)
     cfg = config_of(html)
-    assert set(cfg["names"]) >= {"map", "grid1", "grid2", "outline", "units", "control", "bases"}
+    assert set(cfg["names"]) >= {
+        "map",
+        "grid1",
+        "grid2",
+        "outline",
+        "units",
+        "incidents",
+        "control",
+        "bases",
+    }
     assert set(cfg["names"]["bases"]) == {"none", "osm", "amap"}
     for name in [*cfg["names"].values(), *cfg["names"]["bases"].values()]:
         if isinstance(name, str):
@@ -144,7 +153,18 @@ def test_page_configuration(site, login):
         "grid": "/api/v1/grids/CODE",
         "units": "/api/v1/units",
         "search": "/api/v1/search",
+        "incidents": "/api/v1/incidents",
     }
+    # the open incidents, coloured by state; only those who may report get the intake link
+    assert cfg["open_states"] == [
+        "reported",
+        "dispatched",
+        "handling",
+        "escalated",
+        "resolved",
+        "revisited",
+    ]
+    assert set(cfg["states"]) >= set(cfg["open_states"]) and cfg["may_report"] is True
     labels = cfg["labels"]["grid1"]
     assert len(labels["codes"]) == len(labels["wgs84"]) == len(labels["gcj02"]) == 10
     lat, lon = labels["wgs84"][0]
@@ -338,3 +358,11 @@ def test_search_is_in_the_openapi_document(client):
     assert {p.get("name") or p.get("$ref") for p in op["parameters"]} >= {"q", "limit"}
     assert "SearchAnswer" in doc["components"]["schemas"]
     assert "SearchHit" in doc["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    "role, may", [("dispatcher", True), ("admin", True), ("worker", False), ("planner", False)]
+)
+def test_only_those_who_report_get_the_new_incident_link(site, login, role, may):
+    _, html = page(site, login, role)
+    assert config_of(html)["may_report"] is may

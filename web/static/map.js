@@ -23,6 +23,7 @@
   const grid1 = layers.grid1;
   const outline = layers.outline;
   const units = layers.units;
+  const incidents = layers.incidents;
   window.geogridMap = map;
   L.control.scale({ imperial: false }).addTo(map);  // metres only
 
@@ -161,6 +162,7 @@
       refill(outline, data.outline);
       placeLabels();
       fillUnits(unitFeatures);
+      loadIncidents();
       applySelection();
       showStatus("");
       if (lastPoint) locateAt(lastPoint.lon, lastPoint.lat, "wgs84", { pin: !!pin, fly: false, unit: selectedUnit });
@@ -389,6 +391,14 @@
       if (match) row(dl, S.boundary_distance, metres(ans.distance_m) + " · " + match);
       box.appendChild(dl);
       result.appendChild(box);
+      if (cfg.may_report) {
+        // the intake form, prefilled with this place (and unit); it locates the place again
+        const params = { x: ans.lon, y: ans.lat, crs: "wgs84" };
+        if (unit && unit.code) params.unit = unit.code;
+        const link = el("a", "button primary new-incident", "＋ " + S.new_incident);
+        link.href = apiUrl(cfg.pages.new_incident, params);
+        result.appendChild(link);
+      }
     }
     if (ans.grid1) {
       result.appendChild(communityCard(ans.grid1));
@@ -554,8 +564,76 @@
     }
   }
 
+  // ------------------------------------------------------------------ incidents
+  // The open incidents the user may see (a grid worker: their grid's), coloured by state, the
+  // overdue ones ringed in red and pulsing; a cluster shows how many of its incidents are overdue.
+  // Reloaded every minute while the page is visible, and in the map's system on a base switch.
+  const incidentState = (key) => cfg.states[key] || { label: key, colour: "#6b7280" };
+  let incidentSeq = 0;
+
+  function incidentTip(p) {
+    const box = el("div", "unit-tip incident-tip");
+    box.appendChild(el("strong", null, "#" + p.id + " " + (p.category_name ? p.category_name[cfg.lang === "en" ? "en" : "zh"] : p.category)));
+    box.appendChild(el("div", "muted", incidentState(p.state).label + (p.worker ? " · " + p.worker : "")));
+    if (p.description) box.appendChild(el("div", null, p.description.length > 60 ? p.description.slice(0, 60) + "…" : p.description));
+    if (p.overdue) box.appendChild(el("div", "overdue-text", S.incident_overdue));
+    else if (p.due_soon) box.appendChild(el("div", "due-soon-text", S.incident_due_soon));
+    return box;
+  }
+
+  function incidentMarker(f) {
+    const p = f.properties;
+    const [lon, lat] = f.geometry.coordinates;
+    const m = L.circleMarker([lat, lon], {
+      radius: p.overdue ? 8 : 7,
+      color: p.overdue ? "#dc2626" : "#ffffff",
+      weight: p.overdue ? 3 : 2,
+      fillColor: incidentState(p.state).colour,
+      fillOpacity: 1,
+      className: p.overdue ? "gg-incident gg-incident-overdue" : "gg-incident",
+      bubblingMouseEvents: false,
+      overdue: !!p.overdue,
+    });
+    m.incidentId = p.id;
+    m.bindTooltip(() => incidentTip(p), { direction: "top", offset: [0, -8], className: "unit-tooltip" });
+    m.on("click", () => { window.location.href = cfg.pages.incident + encodeURIComponent(p.id); });
+    return m;
+  }
+
+  incidents.options.iconCreateFunction = function (cluster) {
+    const children = cluster.getAllChildMarkers();
+    const late = children.filter((m) => m.options.overdue).length;
+    const n = children.length;
+    const size = n < 10 ? 30 : n < 50 ? 36 : 42;
+    const ring = el("div", "gg-incident-cluster" + (late ? " has-overdue" : ""));
+    ring.appendChild(el("span", null, String(n)));
+    if (late) ring.appendChild(el("b", "late", String(late)));
+    return L.divIcon({ html: ring, className: "gg-cluster", iconSize: L.point(size, size) });
+  };
+
+  async function loadIncidents() {
+    const seq = ++incidentSeq;
+    const crs = displayCrs;
+    try {
+      const fc = await getJSON(apiUrl(cfg.api.incidents, {
+        format: "geojson", state: cfg.open_states.join(","), sort: "-created_at", limit: 1000, crs,
+      }));
+      if (seq !== incidentSeq) return null;
+      incidents.clearLayers();
+      incidents.addLayers(fc.features.map(incidentMarker));
+      const late = fc.features.filter((f) => f.properties.overdue).length;
+      incidentCount.textContent = fmt(S.incidents_count, { n: fc.total.toLocaleString(), o: late.toLocaleString() });
+      return fc.features.length;
+    } catch (err) {
+      if (seq === incidentSeq) incidentCount.textContent = S.incidents_failed;
+      return null;
+    }
+  }
+  setInterval(() => { if (!document.hidden) loadIncidents(); }, 60000);
+
   // ------------------------------------------------------------------ legend
   const legendCount = el("div", "legend-count", S.units_loading);
+  const incidentCount = el("div", "legend-count", "");
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
     const box = el("div", "gg-legend leaflet-bar");
@@ -575,6 +653,22 @@
     });
     box.appendChild(list);
     box.appendChild(legendCount);
+    box.appendChild(el("div", "legend-sub", S.incidents_legend));
+    const states = el("ul", "legend-list legend-states");
+    cfg.open_states.forEach((key) => {
+      const li = el("li");
+      const dot = el("i", "dot ring");
+      dot.style.background = incidentState(key).colour;
+      li.appendChild(dot);
+      li.appendChild(el("span", null, incidentState(key).label));
+      states.appendChild(li);
+    });
+    const late = el("li");
+    late.appendChild(el("i", "dot ring overdue"));
+    late.appendChild(el("span", null, S.incident_overdue));
+    states.appendChild(late);
+    box.appendChild(states);
+    box.appendChild(incidentCount);
     title.addEventListener("click", () => {
       const folded = box.classList.toggle("collapsed");
       title.setAttribute("aria-expanded", folded ? "false" : "true");
@@ -595,9 +689,9 @@
   // frame the district, beside the layer control when it is open (it covers the top-right corner)
   const controlWidth = layers.control.options.collapsed ? 0 : layers.control.getContainer().offsetWidth;
   map.fitBounds(outline.getBounds(), { paddingTopLeft: [12, 12], paddingBottomRight: [controlWidth + 12, 12], animate: false });
-  if (!map.hasLayer(units)) legend.getContainer().hidden = true;
-  units.on("add", () => { legend.getContainer().hidden = false; });
-  units.on("remove", () => { legend.getContainer().hidden = true; });
+  const showLegend = () => { legend.getContainer().hidden = !map.hasLayer(units) && !map.hasLayer(incidents); };
+  showLegend();
+  [units, incidents].forEach((layer) => { layer.on("add", showLegend); layer.on("remove", showLegend); });
 
   // ------------------------------------------------------------------ coordinates
   const coordForm = document.getElementById("coord-form");
@@ -814,6 +908,8 @@
     showStatus(S.units_failed + " " + err.message, true);
     throw err;
   });
+
+  window.geogridIncidentsReady = loadIncidents();
 
   map.whenReady(() => {
     requestAnimationFrame(() => {
