@@ -1,8 +1,8 @@
 """Incidents in the database: recording one with the first entry of its log, applying a step of
 the workflow (one transaction, refused if someone changed the incident meanwhile), merging,
 photos, re-routing open incidents when boundaries change, the category catalogue, lists
-filtered, sorted and paged in SQL, and a history written in bulk (the sample's). What a step does is decided by
-:mod:`geogrid.usecases.incidents`; this module only keeps it."""
+filtered, sorted and paged in SQL, and a history written in bulk (the sample's). What a step
+does is decided by :mod:`geogrid.usecases.incidents`; this module only keeps it."""
 
 from __future__ import annotations
 
