@@ -91,6 +91,7 @@ RULES: dict[str, Rule] = {
     # the reporter's and informant's names and contact: those who call them back
     "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
+    "sample_incidents": _rule("fill the district with a sample history of incidents", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),
     "manage_users": _rule("manage user accounts", ADMIN),

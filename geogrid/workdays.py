@@ -21,6 +21,7 @@ False
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import chinese_calendar
@@ -38,8 +39,10 @@ def covered(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=16384)
 def is_workday(day: date) -> bool:
-    """A working day: by the official calendar where it is known, else Monday to Friday."""
+    """A working day: by the official calendar where it is known, else Monday to Friday
+    (remembered per day: the package's own check costs microseconds, a history asks millions)."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

@@ -14,7 +14,7 @@ A :class:`~geogrid.errors.GeogridError` raised anywhere below a command becomes
 ``error: <message>`` on stderr and the error's ``exit_code`` (:class:`GeogridGroup`), never a
 traceback. A new command is a function decorated with ``@main.command()`` in the module of its
 group (:mod:`.district`: sample, info, validate, import, export; :mod:`.locating`: locate;
-:mod:`.db`: the database commands); it reads the district with :func:`load_district` (or
+:mod:`.db`: the database commands; :mod:`.incidents`: incident, sample-incidents); it reads the district with :func:`load_district` (or
 :func:`get_locator`) and lets geogrid's errors propagate. Commands of other packages (the web
 service's ``serve``) come from the ``geogrid.commands`` entry points, loaded when the group
 first lists or looks up its commands, so the core never imports Flask.

@@ -1,18 +1,22 @@
 """Incidents from the command line: ``geogrid incident report|list|show|act``, the same use
-cases as the pages, the API and Open311 (run on the server, as an administrator)."""
+cases as the pages, the API and Open311 (run on the server, as an administrator); and
+``geogrid sample-incidents``, a sample history at the sub-district's volume."""
 
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import click
 
 from .. import usecases
+from ..db.types import parse_time
 from ..incidents import ACTIONS, CHANNELS
 from ..incidents.query import IncidentQuery
 from .base import main
-from .db import _service, cli_user, db_option
+from .db import _service, cli_user, db_option, shown_url
 
 
 @main.group("incident")
@@ -138,3 +142,43 @@ def act_cmd(
         into=int(into) if into and into.isdigit() else into,
     )  # fmt: skip
     _show(svc, inc, as_json)
+
+
+@main.command("sample-incidents")
+@click.option(
+    "--count", type=click.IntRange(0), default=None, help="Incidents to make [default: 120000]."
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed (the same seed, the same history)."
+)
+@click.option(
+    "--end",
+    metavar="TIME",
+    default=None,
+    help="End of the history (ISO 8601; local times are UTC+8) [default: now].",
+)
+@click.option("--years", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--replace", is_flag=True, help="Delete the district's incidents first.")
+@db_option
+def sample_incidents_cmd(count, seed, end, years, replace, db_url):
+    """Fill the district with a realistic sample history of incidents: ten years, spread by
+    category, season and grid, each with its log (dispatched, handled or escalated, resolved,
+    revisited, closed; the most recent still open). Refused while the district has incidents,
+    unless --replace."""
+    from tqdm import tqdm
+
+    from ..sample import incidents as sample
+
+    count = sample.DEFAULT_COUNT if count is None else count
+    seed = sample.DEFAULT_SEED if seed is None else seed
+    svc = _service(db_url)
+    started = time.perf_counter()
+    with tqdm(total=count, desc="incidents", unit="", file=sys.stderr, disable=None) as bar:
+        n = usecases.incidents.sample_history(
+            svc, cli_user(), count=count, seed=seed, end=parse_time(end, "--end"),
+            years=years, replace=replace, progress=bar.update,
+        )  # fmt: skip
+    click.echo(
+        f"Wrote {n} sample incidents over {years} years (seed {seed}) to {shown_url(db_url)} "
+        f"in {time.perf_counter() - started:.1f} s."
+    )

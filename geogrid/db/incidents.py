@@ -1,25 +1,36 @@
 """Incidents in the database: recording one with the first entry of its log, applying a step of
 the workflow (one transaction, refused if someone changed the incident meanwhile), merging,
-photos, re-routing open incidents when boundaries change, the category catalogue, and lists
-filtered, sorted and paged in SQL. What a step does is decided by
-:mod:`geogrid.usecases.incidents`; this module only keeps it."""
+photos, re-routing open incidents when boundaries change, the category catalogue, lists
+filtered, sorted and paged in SQL, and a history written in bulk (the sample's). What a step
+does is decided by :mod:`geogrid.usecases.incidents`; this module only keeps it."""
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, InputError, NotFound
 from ..incidents import ESCALATED, MERGED, OPEN, RUNNING, Catalogue, Category, Incident
+from ..incidents.photos import Photo
 from ..incidents.query import IncidentQuery
 from . import schema as t
 from .base import StoreBase, audit
+from .bulk import insert_many
 from .types import utcnow
 
 I = t.incidents.c  # noqa: E741
 _FIELDS = [c.name for c in t.incidents.columns if c.name != "geom"]
+#: Incidents written per transaction by :meth:`IncidentStore.insert_incidents`.
+CHUNK = 5000
+_EVENT_COLUMNS = [
+    "incident_id",
+    *(c.name for c in t.incident_events.columns if c.name not in ("id", "incident_id")),
+]
 
 
 class IncidentStore(StoreBase):
@@ -121,6 +132,92 @@ class IncidentStore(StoreBase):
     def add_photos(self, incident: Incident, photos, *, actor: str, note: str = "") -> Incident:
         return self.apply(incident, "photo", {}, actor=actor, note=note, photos=photos)
 
+    # ------------------------------------------------------------------ in bulk
+    def count_incidents(self, district_code: str) -> int:
+        """How many incidents the district has (in any state)."""
+        with self._read() as conn:
+            return conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.incidents)
+                .where(I.district_code == district_code)
+            ).scalar_one()
+
+    def delete_incidents(self, district_code: str, *, actor: str) -> tuple[int, list[Photo]]:
+        """Delete every incident of the district with its log and photo records, in one
+        transaction (audited): (how many, the photos, whose files the caller removes)."""
+        ids = sa.select(I.id).where(I.district_code == district_code)
+        p = t.incident_photos.c
+        with self._write() as conn:
+            photos = [
+                Photo(r.key, r.content_type, r.size, r.width, r.height)
+                for r in conn.execute(sa.select(t.incident_photos).where(p.incident_id.in_(ids)))
+            ]
+            conn.execute(t.incident_photos.delete().where(p.incident_id.in_(ids)))
+            conn.execute(t.incident_events.delete().where(t.incident_events.c.incident_id.in_(ids)))
+            conn.execute(
+                t.incidents.update()
+                .where(I.district_code == district_code, I.merged_into.is_not(None))
+                .values(merged_into=None)
+            )
+            n = conn.execute(t.incidents.delete().where(I.district_code == district_code)).rowcount
+            audit(conn, actor, "delete", "incident", district_code, {"incidents": n})
+        return n, photos
+
+    def insert_incidents(
+        self,
+        district_code: str,
+        records: Iterable[tuple[dict, list[dict]]],
+        *,
+        actor: str,
+        detail: dict | None = None,
+        chunk: int = CHUNK,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Write incidents of the district as they were recorded, each ``(columns, events)``:
+        every column of ``incidents`` but ``id`` and ``geom`` (made from lon/lat), and its log,
+        every column of ``incident_events`` but ``id`` and ``incident_id``. ``chunk``
+        incidents per transaction, each table with one ``executemany``
+        (:func:`.bulk.insert_many`); ``progress(n)`` after each. One audit record at the end
+        (with ``detail``); on PostgreSQL the two tables are analysed then. Returns how many
+        incidents."""
+        import shapely
+
+        columns = [
+            "id",
+            "geom",
+            *(c.name for c in t.incidents.columns if c.name not in ("id", "geom")),
+        ]
+        of_incident = operator.itemgetter(*columns[2:])
+        of_event = operator.itemgetter(*_EVENT_COLUMNS[1:])
+        total = 0
+        it = iter(records)
+        while batch := list(itertools.islice(it, chunk)):
+            incs = [r for r, _ in batch]
+            if any(r["district_code"] != district_code for r in incs):
+                raise InputError(f"an incident of another district than {district_code}")
+            geoms = shapely.points([r["lon"] for r in incs], [r["lat"] for r in incs])
+            with self._write() as conn:
+                ids = _new_ids(conn, len(batch))
+                insert_many(
+                    conn, t.incidents, columns,
+                    [(i, g, *of_incident(r)) for i, r, g in zip(ids, incs, geoms, strict=True)],
+                )  # fmt: skip
+                insert_many(
+                    conn, t.incident_events, _EVENT_COLUMNS,
+                    [(i, *of_event(e)) for i, (_, events) in zip(ids, batch, strict=True)
+                     for e in events],
+                )  # fmt: skip
+            total += len(batch)
+            if progress is not None:
+                progress(len(batch))
+        with self._write() as conn:
+            counts = {"incidents": total, **(detail or {})}
+            audit(conn, actor, "insert", "incident", district_code, counts)
+            if conn.dialect.name == "postgresql":  # the planner's figures, at once
+                conn.execute(sa.text("ANALYZE incidents"))
+                conn.execute(sa.text("ANALYZE incident_events"))
+        return total
+
     # ------------------------------------------------------------------ reading
     def incident(self, incident_id: int) -> Incident:
         with self._read() as conn:
@@ -196,6 +293,23 @@ class IncidentStore(StoreBase):
 
 
 # ---------------------------------------------------------------------- helpers
+def _new_ids(conn, n: int) -> list[int]:
+    """``n`` new incident ids, taken in the caller's (writing) transaction: from the id
+    sequence on PostgreSQL, after the largest id on SQLite (whose writer holds the lock)."""
+    if conn.dialect.name == "postgresql":
+        return sorted(
+            conn.execute(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": n},
+            ).scalars()
+        )
+    last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(I.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + n))
+
+
 def _cols():
     return [I[name] for name in _FIELDS]
 

@@ -19,13 +19,14 @@ geogrid.errors.InputError: cannot close an incident that is dispatched (allowed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from .. import incidents as wf
 from ..access import OFFICE, Actor
 from ..crs.metric import distance_m
 from ..db.types import utcnow
-from ..errors import Forbidden, InputError, NotFound
+from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..incidents import Category, Incident
 from ..incidents.policy import MAX_PHOTOS
 from ..incidents.query import MAX_EXPORT, IncidentQuery
@@ -451,6 +452,57 @@ def save_category(svc, actor: Actor, category: Category, *, active: bool = True)
     wf.check_category(category)
     svc.store.save_category(category, active=active, actor=actor.name)
     return category
+
+
+# ---------------------------------------------------------------------- sample history
+#: The most incidents a sample history may have.
+MAX_SAMPLE = 2_000_000
+
+
+def sample_history(
+    svc,
+    actor: Actor,
+    *,
+    count: int,
+    seed: int,
+    end: datetime | None = None,
+    years: int = 10,
+    replace: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Fill the district with a sample history of ``count`` incidents over the ``years``
+    before ``end`` (default: now), made from ``seed`` (:mod:`geogrid.sample.incidents`) in the
+    current boundary version, and written in bulk. Refused (:class:`Conflict`) while the
+    district has incidents, unless ``replace``: then they are deleted first, photos and all.
+    Returns how many were written."""
+    from ..sample.incidents import generate
+
+    actor.require("sample_incidents")
+    if not 0 <= count <= MAX_SAMPLE:
+        raise InputError(f"count: 0 to {MAX_SAMPLE} incidents, got {count}")
+    if not 1 <= years <= 50:
+        raise InputError(f"years: 1 to 50, got {years}")
+    end = utcnow() if end is None else end
+    if end.tzinfo is None:
+        raise InputError("end: a time with its time zone")
+    store, code = svc.store, svc.district_code
+    existing = store.count_incidents(code)
+    if existing and not replace:
+        raise Conflict(
+            f"district {code} already has {existing} incidents; a sample history would mix "
+            "with them: replace them (--replace deletes them first) or use another database"
+        )
+    version, loc = svc.current()
+    catalogue = store.catalogue()
+    if existing:
+        _, photos = store.delete_incidents(code, actor=actor.name)
+        svc.policy.photos().remove(photos)
+    rows = generate(
+        loc.district, catalogue, count=count, seed=seed, end=end, years=years,
+        version_id=version.id, revisit_workdays=svc.policy.revisit_workdays,
+    )  # fmt: skip
+    detail = {"sample": True, "seed": seed, "end": end.isoformat(), "years": years}
+    return store.insert_incidents(code, rows, actor=actor.name, detail=detail, progress=progress)
 
 
 # ---------------------------------------------------------------------- helpers
