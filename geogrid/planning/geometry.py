@@ -113,6 +113,28 @@ def area_m2(geom) -> float:
     return float(shapely.area(metres(geom)))
 
 
+_AREAS: dict[bytes, float] = {}
+
+
+def areas_m2(geoms) -> np.ndarray:
+    """Areas in m² of lon/lat geometries, remembered by their exact shape (WKB): after an edit
+    only the grids it changed are measured again."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms))
+    if not len(geoms):
+        return out
+    keys = shapely.to_wkb(geoms)
+    todo = [i for i, k in enumerate(keys) if k not in _AREAS]
+    if todo:
+        if len(_AREAS) + len(todo) > 20_000:
+            _AREAS.clear()
+        for i, a in zip(todo, shapely.area(metres(geoms[todo])), strict=True):
+            _AREAS[keys[i]] = float(a)
+    for i, k in enumerate(keys):
+        out[i] = _AREAS[k]
+    return out
+
+
 def retile(geoms: np.ndarray, lines, assign):
     """Re-cut the grids ``geoms`` (lon/lat, a coverage) along extra ``lines``.
 

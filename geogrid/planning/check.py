@@ -1,0 +1,395 @@
+"""Validation after an edit: the grids it touched and their neighbours only.
+
+:func:`check_edit` (or :func:`check_grids` with codes) runs the rules of
+:func:`geogrid.validate.validate` on a window around the touched grids: geometry and
+multi-part grids, codes, overlaps and gaps along their edges (gaps narrower than the gap width
+included), nesting in their community (inside it, and the community the union of its grids),
+their units in the grid they name, and the shape notices. It reuses the full validator's own
+checks on the grids inside that window, so a finding reads the same either way, and it returns
+a :class:`~geogrid.validate.Report`: errors block publishing, notices inform, each with the
+offending geometry in WGS-84 for drawing in red.
+
+Two rules differ from the full validator, as the planner's workspace wants them:
+
+* a multi-part grid (an exclave, 飞地) is a notice when ``allow_exclaves`` (the default), an
+  error otherwise;
+* a unit put in a grid by hand (:class:`~geogrid.planning.edits.MoveUnit`, reason in the
+  ``grid_override`` column) that stands in another grid is a notice naming the reason, not an
+  error.
+
+:func:`agreement` proves the point: over the whole district, :func:`check_grids` and the full
+validator (with those two rules applied to its findings) report the same findings, message for
+message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from ..model import District
+from ..validate import Finding, Report, validate
+from ..validate.layers import _Layer
+from ..validate.report import _LAYER_NAMES, _m, _m2
+from ..validate.validator import _Validator
+from . import geometry as geo
+from .edits import OVERRIDE, EditResult
+
+#: Margin (degrees, about 10 m) around the touched grids and their neighbours in which gaps
+#: are looked for.
+_WINDOW_MARGIN = 1e-4
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The validator's settings and the planner's exclave rule."""
+
+    allow_exclaves: bool = True
+    gap_width_m: float = 1.0
+    sliver_thinness: float = 20.0
+    size_factor: float = 8.0
+    tolerance_m2: float = 0.01
+
+    def validator_args(self) -> dict:
+        return {
+            "gap_width_m": self.gap_width_m,
+            "sliver_thinness": self.sliver_thinness,
+            "size_factor": self.size_factor,
+            "tolerance_m2": self.tolerance_m2,
+        }
+
+
+# ---------------------------------------------------------------------- the local validator
+class _Local(_Validator):
+    """The full validator's checks, run on the grids of a window; findings kept for the focus."""
+
+    def __init__(self, local: District, medians, full: bool, settings: Settings):
+        super().__init__(local, **settings.validator_args())
+        self.medians = medians
+        self.full = full
+
+    def run_local(self, focus2: set, clip) -> Report:
+        if self.check_lonlat():
+            return self.report()
+        self.check_geometries(self.g1)
+        self.check_geometries(self.g2)
+        self.check_unit_geometries()
+        self.check_codes()
+        self.zones = {k: shapely.union_all(v) if v else None for k, v in self.unknown.items()}
+        self.tree2 = STRtree(self.g2.usable)
+        self.tree2_m = STRtree(self.g2.metric)
+        flagged2, _ = self.coverage_edges(self.g2, self.gap_width)
+        self.flagged2 = np.array([f is not None for f in flagged2], dtype=bool)
+        if not self.full:  # edges of grids at the rim of the window are not ours to judge
+            mine = np.array([c in focus2 for c in self.g2.codes], dtype=bool)
+            flagged2 = np.where(mine, flagged2, None)
+        self.check_overlaps(self.g2, flagged2)
+        flagged1, _ = self.coverage_edges(self.g1, 0.0)
+        self.check_overlaps(self.g1, flagged1)
+        union = self.union(np.arange(self.g2.n))
+        self.check_gaps(union if clip is None else shapely.intersection(union, clip))
+        self.classify_edges(flagged2, union)
+        self.check_parents()
+        self.check_units()
+        self.check_shapes(self.g1)
+        self.check_shapes(self.g2)
+        return self.report()
+
+    def check_shapes(self, layer: _Layer) -> None:
+        """The full validator's shape notices, against the median of the whole layer."""
+        idx = np.flatnonzero(layer.valid)
+        if not len(idx):
+            return
+        geoms = layer.metric[idx]
+        areas = shapely.area(geoms)
+        box = shapely.get_exterior_ring(shapely.oriented_envelope(geoms))
+        p0, p1, p2 = (shapely.get_point(box, k) for k in range(3))
+        side = np.fmax(shapely.distance(p0, p1), shapely.distance(p1, p2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thin = np.where(areas > 0, side**2 / areas, np.inf)
+        kind = _LAYER_NAMES[layer.name]
+        for k in np.flatnonzero(thin > self.thinness):
+            i = idx[k]
+            self.add(
+                "sliver",
+                f"{layer.where(i, cap=True)} is a sliver: {_m(side[k])} long for "
+                f"{_m2(areas[k])}, thinness {thin[k]:.1f} (limit {self.thinness:g}).",
+                layer.name,
+                (layer.labels[i],),
+                layer.geoms[i],
+            )
+        median = self.medians[layer.name]
+        for k in range(len(idx)):
+            i, a = idx[k], float(areas[k])
+            if a < median / self.size_factor:
+                check, rel = "size-small", f"less than 1/{self.size_factor:g} of"
+            elif a > median * self.size_factor:
+                check, rel = "size-large", f"more than {self.size_factor:g} times"
+            else:
+                continue
+            self.add(
+                check,
+                f"{layer.where(i, cap=True)} has {_m2(a)}, {rel} the median {kind} "
+                f"({_m2(median)}).",
+                layer.name,
+                (layer.labels[i],),
+                layer.geoms[i],
+            )
+
+
+def _median(geoms) -> float:
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    ok[ok] = shapely.is_valid(geoms[ok]) & np.isin(shapely.get_type_id(geoms[ok]), (3, 6))
+    return float(np.median(geo.areas_m2(geoms[ok]))) if ok.any() else 0.0
+
+
+# ---------------------------------------------------------------------- the planner's rules
+def _overrides(district: District) -> dict[str, str]:
+    units = district.units
+    if OVERRIDE not in units.columns:
+        return {}
+    return {
+        str(c): str(r)
+        for c, r in zip(units["code"], units[OVERRIDE], strict=True)
+        if r is not None and r == r and str(r).strip()
+    }
+
+
+def adjust(report: Report, district: District, allow_exclaves: bool = True) -> Report:
+    """A report of the full validator with the planner's two rules applied: exclaves are
+    notices when allowed, and units put in a grid by hand that stand in another grid are
+    notices naming the reason."""
+    overrides = _overrides(district)
+    grids = set(district.grids2["code"])
+    errors, notices = [], []
+    for f in report.errors:
+        if f.check == "multipart" and allow_exclaves:
+            f = dataclasses.replace(
+                f, severity="notice", message=f.message + " An exclave: allowed, check it."
+            )
+        elif (
+            f.check == "unit-grid-mismatch"
+            and f.codes
+            and f.codes[0] in overrides
+            and len(f.codes) > 1
+            and f.codes[1] in grids
+        ):
+            f = dataclasses.replace(
+                f,
+                severity="notice",
+                message=f"{f.message} It was put there by hand: {overrides[f.codes[0]]}.",
+            )
+        (errors if f.severity == "error" else notices).append(f)
+    notices.extend(report.notices)
+    return _sorted(errors, notices)
+
+
+def _sorted(errors, notices) -> Report:
+    from ..validate.report import _CHECK_ORDER, _LAYER_ORDER
+
+    def key(f: Finding):
+        return (_CHECK_ORDER[f.check], _LAYER_ORDER[f.layer], f.codes, f.message)
+
+    return Report(sorted(errors, key=key), sorted(notices, key=key))
+
+
+# ---------------------------------------------------------------------- entry points
+def check_edit(district: District, result: EditResult, **settings) -> Report:
+    """:func:`check_grids` on what an edit changed: its grids, communities and units."""
+    return check_grids(
+        district,
+        result.grids,
+        communities=result.communities,
+        units=result.units,
+        **settings,
+    )
+
+
+@dataclasses.dataclass
+class _Focus:
+    """What a local check looks at (indices into the district's second-level grids)."""
+
+    asked: set  # the grids asked for
+    touched: np.ndarray
+    near: np.ndarray  # the touched grids and every grid touching them
+    grids: set  # their codes (and the codes asked for)
+    communities: set
+    units: set
+    unit_rows: np.ndarray  # boolean mask over the units
+
+
+def _focus(district: District, codes, communities=(), units=()) -> _Focus:
+    g2 = district.grids2
+    all_codes = [str(c) for c in g2["code"]]
+    geoms = np.asarray(g2.geometry.to_numpy(), dtype=object)
+    usable = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    tree = STRtree(np.where(usable, geoms, None))
+    codes = {str(c) for c in codes}
+    touched = np.flatnonzero(np.isin(all_codes, list(codes)) & usable)
+    near = touched
+    if len(touched):
+        near = np.union1d(touched, tree.query(geoms[touched], predicate="intersects")[1])
+    grids = codes | {all_codes[i] for i in near}
+    parents = [str(p) if p is not None else None for p in g2["parent"]]
+    comms = {str(c) for c in communities} | {parents[i] for i in touched}
+    comms.discard(None)
+    # units standing in a touched grid, naming a grid of the focus, or named
+    u = district.units
+    unit_codes = np.array([str(c) for c in u["code"]], dtype=object)
+    rows = np.isin(np.array(u["grid"], dtype=object), list(grids)) | np.isin(
+        unit_codes, list(units)
+    )
+    if len(touched) and len(u):
+        rows[STRtree(geoms[touched]).query(u.geometry.to_numpy(), predicate="intersects")[0]] = True
+    return _Focus(codes, touched, near, grids, comms, set(unit_codes[rows]), rows)
+
+
+def check_grids(
+    district: District,
+    codes: Iterable[str] | None,
+    *,
+    communities: Iterable[str] = (),
+    units: Iterable[str] = (),
+    allow_exclaves: bool = True,
+    gap_width_m: float = 1.0,
+    sliver_thinness: float = 20.0,
+    size_factor: float = 8.0,
+    tolerance_m2: float = 0.01,
+) -> Report:
+    """Validate the second-level grids ``codes`` (``None``: every grid), their neighbours, their
+    communities (and ``communities``) and the units in them (and ``units``), with the rules of
+    :func:`geogrid.validate.validate` and the planner's two (see the module). Findings are those
+    naming one of these grids, communities or units.
+
+    >>> from geogrid.model import District, default_data_dir
+    >>> d = District.load(default_data_dir())
+    >>> check_grids(d, ["320113005001001"]).summary()
+    'OK: no errors, no notices'
+    """
+    settings = Settings(allow_exclaves, gap_width_m, sliver_thinness, size_factor, tolerance_m2)
+    g2 = district.grids2
+    geoms = np.asarray(g2.geometry.to_numpy(), dtype=object)
+    medians = {"grids1": _median(district.grids1.geometry), "grids2": _median(geoms)}
+    if codes is None:
+        v = _Local(district, medians, True, settings)
+        return adjust(v.run_local(set(), None), district, settings.allow_exclaves)
+    focus = _focus(district, codes, communities, units)
+    all_codes = np.array([str(c) for c in g2["code"]], dtype=object)
+    usable = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    tree = STRtree(np.where(usable, geoms, None))
+    if len(focus.near):
+        window = shapely.box(*shapely.total_bounds(geoms[focus.near]))
+        window = shapely.buffer(window, _WINDOW_MARGIN, join_style="mitre")
+        keep2 = set(all_codes[tree.query(window, predicate="intersects")])
+    else:
+        window, keep2 = shapely.Polygon(), set()
+    # ... every grid of the focus communities, and the grids the units name and stand in
+    parents = np.array([str(p) if p is not None else None for p in g2["parent"]], dtype=object)
+    keep2 |= focus.grids | set(all_codes[np.isin(parents, list(focus.communities))])
+    u = district.units
+    unit_rows = u[focus.unit_rows]
+    keep2 |= {str(c) for c in unit_rows["grid"] if c is not None}
+    if len(unit_rows):
+        keep2 |= set(
+            all_codes[tree.query(unit_rows.geometry.to_numpy(), predicate="intersects")[1]]
+        )
+    rows2 = g2[np.isin(all_codes, list(keep2))]
+    keep1 = focus.communities | {str(p) for p in rows2["parent"] if p is not None}
+    rows1 = district.grids1[np.isin(district.grids1["code"].astype(str), list(keep1))]
+    # communities outside the focus stand in as the union of their grids here: their nesting
+    # is not checked (nothing in them changed), but their grids need a parent
+    others = [c for c in rows1["code"] if c not in focus.communities]
+    if others:
+        rows1 = rows1.copy()
+        g1 = list(rows1.geometry)
+        for k, c in enumerate(rows1["code"]):
+            if c in focus.communities:
+                continue
+            kids = rows2.geometry[rows2["parent"] == c].to_numpy()
+            kids = kids[[g is not None and g.is_valid for g in kids]]
+            if len(kids):
+                g1[k] = shapely.coverage_union_all(kids)
+        rows1 = rows1.set_geometry(gpd.GeoSeries(g1, index=rows1.index, crs=rows1.crs))
+    outline = district.outline
+    local = dataclasses.replace(
+        district,
+        grids1=rows1,
+        grids2=rows2,
+        units=unit_rows,
+        outline=None if outline is None else shapely.intersection(outline, window),
+    )
+    report = _Local(local, medians, False, settings).run_local(focus.grids, window)
+    report = _keep(report, focus)
+    return adjust(report, district, settings.allow_exclaves)
+
+
+_NESTING = {"parent-missing", "outside-parent"}
+
+
+def _keep(report: Report, focus: _Focus) -> Report:
+    """The findings about the focus: its grids (nesting: the grids asked for), communities and
+    units."""
+
+    def mine(f: Finding) -> bool:
+        if f.layer == "units":
+            return bool(f.codes) and f.codes[0] in focus.units
+        if f.layer == "grids1":
+            return bool(set(f.codes) & focus.communities)
+        if f.check == "duplicate-code":
+            return bool(set(f.codes) & (focus.grids | focus.communities | focus.units))
+        if f.check in _NESTING:
+            return f.codes[0] in focus.asked
+        return not f.codes or bool(set(f.codes) & focus.grids)
+
+    return Report([f for f in report.errors if mine(f)], [f for f in report.notices if mine(f)])
+
+
+def _key(f: Finding, with_message: bool = True):
+    return (f.severity, f.check, f.layer, f.codes, f.message if with_message else "")
+
+
+def agreement(
+    district: District,
+    codes: Iterable[str] | None = None,
+    *,
+    communities: Iterable[str] = (),
+    units: Iterable[str] = (),
+    **settings,
+) -> dict:
+    """Compare :func:`check_grids` with the full validator (its findings adjusted by the
+    planner's rules, see :func:`adjust`): ``{"only_check": [...], "only_full": [...]}``, lists
+    of ``(severity, check, layer, codes, message)``, both empty when they agree.
+
+    With ``codes=None`` (every grid) the two must report the same findings, message for
+    message. With codes, the full validator's findings are kept as :func:`check_grids` keeps its
+    own (naming a focus grid, community or unit) and compared without messages: a gap that
+    runs out of the window is measured inside it only.
+
+    >>> from geogrid.model import District, default_data_dir
+    >>> agreement(District.load(default_data_dir()))
+    {'only_check': [], 'only_full': []}
+    """
+    opts = Settings(**settings)
+    kw = dataclasses.asdict(opts)
+    whole = codes is None
+    if whole:
+        ours = check_grids(district, None, **kw)
+    else:
+        ours = check_grids(district, codes, communities=communities, units=units, **kw)
+    full = adjust(validate(district, **opts.validator_args()), district, opts.allow_exclaves)
+    if not whole:
+        full = _keep(full, _focus(district, codes, communities, units))
+    a = sorted(_key(f, whole) for f in ours.errors + ours.notices)
+    b = sorted(_key(f, whole) for f in full.errors + full.notices)
+    only_a, only_b = list(a), list(b)
+    for item in a:
+        if item in only_b:
+            only_b.remove(item)
+            only_a.remove(item)
+    return {"only_check": only_a, "only_full": only_b}
