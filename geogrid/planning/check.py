@@ -269,8 +269,11 @@ def check_grids(
 
     >>> from geogrid.model import District, default_data_dir
     >>> d = District.load(default_data_dir())
-    >>> check_grids(d, ["320113005001001"]).summary()
-    'OK: no errors, no notices'
+    >>> report = check_grids(d, ["320113005001001"])  # a neighbour is a campus
+    >>> report.summary()
+    'OK: no errors, 1 notice (size-large 1)'
+    >>> report.notices[0].codes
+    ('320113005001003',)
     """
     settings = Settings(allow_exclaves, gap_width_m, sliver_thinness, size_factor, tolerance_m2)
     g2 = district.grids2
