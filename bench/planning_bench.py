@@ -44,7 +44,7 @@ from geogrid.planning import (
     Split,
 )
 from geogrid.planning import geometry as geo
-from geogrid.planning.check import check_edit
+from geogrid.planning.check import adjust, check_edit
 from geogrid.planning.workload import workload
 from geogrid.validate import validate
 
@@ -109,11 +109,18 @@ def sample_edits(d: District) -> list[tuple[str, object]]:
 
 def naive_recompute(d: District):
     grids = d.grids2
-    pairs = gpd.overlay(grids[["code", "geometry"]], grids[["code", "geometry"]], how="intersection", keep_geom_type=True)
+    pairs = gpd.overlay(
+        grids[["code", "geometry"]],
+        grids[["code", "geometry"]],
+        how="intersection",
+        keep_geom_type=True,
+    )
     pairs = pairs[pairs["code_1"] != pairs["code_2"]]
     overlaps = pairs.to_crs(4549).area.sum()
     areas = grids.to_crs(4549).area
-    joined = gpd.sjoin(d.units[["code", "residents", "geometry"]], grids[["code", "geometry"]], predicate="within")
+    joined = gpd.sjoin(
+        d.units[["code", "residents", "geometry"]], grids[["code", "geometry"]], predicate="within"
+    )
     counts = joined.groupby("code_right").size()
     return overlaps, areas, counts
 
@@ -123,7 +130,9 @@ def overlay_split(d: District, edit: Split):
     (x0, y0), (x1, y1) = edit.line[0], edit.line[-1]
     nx, ny = y0 - y1, x1 - x0  # a normal of the line, as long as the line
     half = [
-        shapely.Polygon([(x0, y0), (x1, y1), (x1 + s * nx, y1 + s * ny), (x0 + s * nx, y0 + s * ny)])
+        shapely.Polygon(
+            [(x0, y0), (x1, y1), (x1 + s * nx, y1 + s * ny), (x0 + s * nx, y0 + s * ny)]
+        )
         for s in (1, -1)
     ]
     sides = gpd.GeoDataFrame({"side": [0, 1]}, geometry=half, crs=4326)
@@ -161,7 +170,8 @@ def main() -> int:
         print(
             f"  {name:<24}{t_cut * 1e3:8.1f}{t_check * 1e3:8.1f}{t_work * 1e3:9.1f}{ours * 1e3:8.1f}   "
             f"{t_full * 1e3:9.1f}{t_over * 1e3:9.1f}{naive * 1e3:8.1f}{naive / ours:7.1f}  {flag}"
-            f"   ({len(result.grids)} grids changed; check: {report.summary()}; full: {full.summary()})"
+            f"   ({len(result.grids)} grids changed; check: {report.summary()}; "
+            f"full, planner's rules: {adjust(full, new).summary()})"
         )
     split = edits[0][1]
     t_ov, pieces = median_time(lambda: overlay_split(d, split), args.repeats)
