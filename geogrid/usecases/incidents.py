@@ -428,7 +428,10 @@ def export(
     for offset in range(0, total, step):
         rows += search(svc, actor, query.page(step, offset), count=False)[1]
     catalogue = svc.store.catalogue(inactive=True)
-    return writer(rows, catalogue, lang=lang, now=utcnow(), within=svc.policy.due_soon)
+    return writer(
+        rows, catalogue, lang=lang, now=utcnow(), within=svc.policy.due_soon,
+        private=actor.may("incident_contacts"),
+    )  # fmt: skip
 
 
 def photo(svc, actor: Actor, photo_id: int, *, thumb: bool = False) -> tuple[bytes, str]:

@@ -293,6 +293,13 @@ def test_export_csv_and_xlsx(isite):
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert len(values) == 2 and "导出 export-test" in values[1]
     assert any("Category" in str(h) for h in values[0])
+    assert "赵" in values[1] and "Reporter" in values[0]
+    # a planner's export has no reporter's name or contact, as the planner's reads
+    planner = call(
+        isite, "planner", "GET", "/api/v1/incidents/export?format=csv&q=export-test&lang=en"
+    )
+    header, row = list(csv.reader(io.StringIO(planner.data.decode("utf-8-sig"))))
+    assert "Reporter" not in header and "Contact" not in header and "赵" not in row
     bad = call(isite, "dispatcher", "GET", "/api/v1/incidents/export?format=pdf")
     assert bad.status_code == 400
 

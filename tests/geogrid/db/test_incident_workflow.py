@@ -409,8 +409,8 @@ def test_reassigning_is_an_explicit_logged_step(module_service):
 # ---------------------------------------------------------------------- lists
 def test_lists_filter_sort_and_page_in_sql(module_service):
     svc = module_service
-    a = walk(svc, ["dispatch"])
-    b = walk(svc, ["dispatch"])
+    a = walk(svc, ["dispatch"], new(svc, category="0101"))
+    b = walk(svc, ["dispatch"], new(svc, category="0102"))
     with svc.store.engine.begin() as conn:  # a's deadline has passed
         conn.execute(
             t.incidents.update()
