@@ -88,11 +88,16 @@ def to_csv(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
 
 def to_xlsx(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(v):  # control characters a worksheet cannot hold are left out
+        v = _safe(v)
+        return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("incidents")
     for r in rows(incidents, catalogue, **kw):
-        ws.append([_safe(v) for v in r])
+        ws.append([cell(v) for v in r])
     buf = io.BytesIO()
     wb.save(buf)
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
