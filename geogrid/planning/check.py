@@ -38,7 +38,7 @@ from ..validate.layers import _Layer
 from ..validate.report import _LAYER_NAMES, _m, _m2
 from ..validate.validator import _Validator
 from . import geometry as geo
-from .edits import OVERRIDE, EditResult
+from .edits import OVERRIDE, EditResult, reason
 
 #: Margin (degrees, about 10 m) around the touched grids and their neighbours in which gaps
 #: are looked for.
@@ -154,11 +154,8 @@ def _overrides(district: District) -> dict[str, str]:
     units = district.units
     if OVERRIDE not in units.columns:
         return {}
-    return {
-        str(c): str(r)
-        for c, r in zip(units["code"], units[OVERRIDE], strict=True)
-        if r is not None and r == r and str(r).strip()
-    }
+    out = {str(c): reason(r) for c, r in zip(units["code"], units[OVERRIDE], strict=True)}
+    return {c: r for c, r in out.items() if r is not None}
 
 
 def adjust(report: Report, district: District, allow_exclaves: bool = True) -> Report:
@@ -269,8 +266,11 @@ def check_grids(
 
     >>> from geogrid.model import District, default_data_dir
     >>> d = District.load(default_data_dir())
-    >>> check_grids(d, ["320113005001001"]).summary()
-    'OK: no errors, no notices'
+    >>> report = check_grids(d, ["320113005001001"])  # a neighbour is a campus
+    >>> report.summary()
+    'OK: no errors, 1 notice (size-large 1)'
+    >>> report.notices[0].codes
+    ('320113005001003',)
     """
     settings = Settings(allow_exclaves, gap_width_m, sliver_thinness, size_factor, tolerance_m2)
     g2 = district.grids2
@@ -302,20 +302,22 @@ def check_grids(
     rows2 = g2[np.isin(all_codes, list(keep2))]
     keep1 = focus.communities | {str(p) for p in rows2["parent"] if p is not None}
     rows1 = district.grids1[np.isin(district.grids1["code"].astype(str), list(keep1))]
-    # communities outside the focus stand in as the union of their grids here: their nesting
-    # is not checked (nothing in them changed), but their grids need a parent
-    others = [c for c in rows1["code"] if c not in focus.communities]
-    if others:
-        rows1 = rows1.copy()
-        g1 = list(rows1.geometry)
-        for k, c in enumerate(rows1["code"]):
-            if c in focus.communities:
-                continue
-            kids = rows2.geometry[rows2["parent"] == c].to_numpy()
-            kids = kids[[g is not None and g.is_valid for g in kids]]
-            if len(kids):
-                g1[k] = shapely.coverage_union_all(kids)
-        rows1 = rows1.set_geometry(gpd.GeoSeries(g1, index=rows1.index, crs=rows1.crs))
+    # communities outside the focus whose interior no touched grid enters stand in as the union
+    # of their grids here: their nesting is not checked (nothing in them changed), but their
+    # grids need a parent
+    touched_geoms = geoms[focus.touched]
+    touched_geoms = touched_geoms[[g.is_valid for g in touched_geoms]]
+    g1 = list(rows1.geometry)
+    for k, c in enumerate(rows1["code"]):
+        if c in focus.communities or g1[k] is None or not g1[k].is_valid:
+            continue
+        if len(touched_geoms) and shapely.relate_pattern(g1[k], touched_geoms, "T********").any():
+            continue
+        kids = rows2.geometry[(rows2["parent"] == c).to_numpy()].to_numpy()
+        kids = kids[[g is not None and g.is_valid for g in kids]]
+        if len(kids):
+            g1[k] = shapely.coverage_union_all(kids)
+    rows1 = rows1.set_geometry(gpd.GeoSeries(g1, index=rows1.index, crs=rows1.crs))
     outline = district.outline
     local = dataclasses.replace(
         district,
@@ -360,6 +362,7 @@ def agreement(
     *,
     communities: Iterable[str] = (),
     units: Iterable[str] = (),
+    full: Report | None = None,
     **settings,
 ) -> dict:
     """Compare :func:`check_grids` with the full validator (its findings adjusted by the
@@ -369,7 +372,8 @@ def agreement(
     With ``codes=None`` (every grid) the two must report the same findings, message for
     message. With codes, the full validator's findings are kept as :func:`check_grids` keeps its
     own (naming a focus grid, community or unit) and compared without messages: a gap that
-    runs out of the window is measured inside it only.
+    runs out of the window is measured inside it only. ``full``: the full validator's report of
+    ``district`` when the caller has it already (same settings).
 
     >>> from geogrid.model import District, default_data_dir
     >>> agreement(District.load(default_data_dir()))
@@ -382,7 +386,9 @@ def agreement(
         ours = check_grids(district, None, **kw)
     else:
         ours = check_grids(district, codes, communities=communities, units=units, **kw)
-    full = adjust(validate(district, **opts.validator_args()), district, opts.allow_exclaves)
+    if full is None:
+        full = validate(district, **opts.validator_args())
+    full = adjust(full, district, opts.allow_exclaves)
     if not whole:
         full = _keep(full, _focus(district, codes, communities, units))
     a = sorted(_key(f, whole) for f in ours.errors + ours.notices)

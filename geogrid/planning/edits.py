@@ -148,6 +148,14 @@ def _codes(value, what: str) -> tuple[str, ...]:
     return tuple(_code(c, what) for c in value)
 
 
+def reason(value) -> str | None:
+    """The override reason of a unit as stored (``None``, NaN and blanks are no override)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
 def _set(obj, name, value) -> None:
     object.__setattr__(obj, name, value)
 
@@ -383,11 +391,9 @@ class _Change:
         if not len(units):
             return units, []
         grid = np.array([str(g) if g is not None else None for g in units["grid"]], dtype=object)
-        override = (
-            np.array(units[OVERRIDE].to_numpy(), dtype=object)
-            if OVERRIDE in units.columns
-            else np.full(len(units), None, dtype=object)
-        )
+        override = np.full(len(units), None, dtype=object)
+        if OVERRIDE in units.columns:
+            override[:] = [reason(v) for v in units[OVERRIDE]]
         new_grid, new_override = grid.copy(), override.copy()
         codes = units["code"].to_numpy()
         # explicit moves
@@ -416,23 +422,27 @@ class _Change:
             for k, g in enumerate(cgeoms):
                 shapely.prepare(g)
                 inside[k] = shapely.covers(g, pts)
+            everywhere = None
             for col, i in enumerate(idx):
                 hits = [cand[k] for k in np.flatnonzero(inside[:, col])]
-                if new_grid[i] in hits:
-                    continue
-                if hits:
+                if not hits:  # a unit that was elsewhere (an override just dropped, say)
+                    if everywhere is None:
+                        all_codes = np.array([str(c) for c in grids2["code"]], dtype=object)
+                        everywhere = (all_codes, STRtree(grids2.geometry.to_numpy()))
+                    all_codes, tree = everywhere
+                    hits = sorted(all_codes[tree.query(pts[col], predicate="intersects")])
+                    if not hits:
+                        hits = [all_codes[tree.nearest(pts[col])]]
+                if new_grid[i] not in hits:
                     new_grid[i] = hits[0]
-                elif len(cgeoms):
-                    dist = shapely.distance(cgeoms, pts[col])
-                    new_grid[i] = cand[int(np.argmin(dist))]
         moved = [codes[i] for i in np.flatnonzero(new_grid != grid)]
         if not moved and (new_override == override).all():
             return units, []
         units = units.copy()
-        units["grid"] = list(new_grid)
+        units["grid"] = pd.Series(list(new_grid), index=units.index, dtype=object)
         if OVERRIDE in units.columns or (new_override != None).any():  # noqa: E711
             cols = [c for c in units.columns if c != units.geometry.name]
-            units[OVERRIDE] = list(new_override)
+            units[OVERRIDE] = pd.Series(list(new_override), index=units.index, dtype=object)
             if OVERRIDE not in cols:
                 cols.append(OVERRIDE)
             units = units[[*cols, units.geometry.name]]
@@ -544,6 +554,7 @@ class MoveBoundary(Edit):
         s, _ = geo.snap_to(start, edge)
         e, _ = geo.snap_to(end, edge)
         line = geo.replace_end(line, s, e)
+        line = geo.snap_line(line, shapely.boundary(union), ends=False)
         outside = shapely.difference(geo.metres(line), shapely.buffer(geo.metres(union), SNAP_M))
         if shapely.length(outside) > 0:
             raise InputError(
@@ -590,15 +601,26 @@ class MoveBoundary(Edit):
                 out.append({ca: cb, cb: ca}.get(o, o) if flip else o)
             return out
 
-        result = change.retile([a, b], [line], assign)
+        flipped = []
+
+        def assign_and_measure(faces, owners):
+            out = assign(faces, owners)
+            flipped.extend(f for f, o, n in zip(faces, owners, out, strict=True) if o != n)
+            return out
+
+        result = change.retile([a, b], [line], assign_and_measure)
+        moved = geo.area_m2(shapely.union_all(flipped)) if flipped else 0.0
+        if moved < MIN_PIECE_M2:
+            raise InputError(
+                f"the line does not move the boundary of grids {ca} and {cb} (it changes "
+                f"{moved:.2f} m²): it must leave the boundary and come back to it"
+            )
         for code in (ca, cb):
             if code not in result:
                 raise InputError(
                     f"the line would leave grid {code} with no area: to join the two grids, "
                     "merge them"
                 )
-        if ca not in change.new_geoms and cb not in change.new_geoms:
-            raise InputError(f"the line does not move the boundary of grids {ca} and {cb}")
 
     def _pair(self, change, start, end, line):
         near_s = change.tree.query(start, predicate="dwithin", distance=SNAP_M * 2e-5)
@@ -687,7 +709,7 @@ class Split(Edit):
             if shapely.covers(grid, p):
                 p, _ = geo.snap_to(p, rim)
             ends.append(p)
-        line = geo.replace_end(line, *ends)
+        line = geo.snap_line(geo.replace_end(line, *ends), rim, ends=False)
         cut = shapely.intersection(line, grid, grid_size=geo.GRID)
         if shapely.length(cut) == 0:
             raise InputError(f"the line does not cross grid {self.code}")
@@ -934,7 +956,7 @@ class MoveUnit(Edit):
         k = change.grid(self.grid)
         u = units.iloc[hit[0]]
         current = u["grid"]
-        override = u.get(OVERRIDE) if OVERRIDE in units.columns else None
+        override = reason(u.get(OVERRIDE)) if OVERRIDE in units.columns else None
         stands = bool(shapely.covers(change.geoms[k], u.geometry))
         if current == self.grid and (override is None or stands):
             raise InputError(f"unit {self.unit} is already in grid {self.grid}")
@@ -966,6 +988,8 @@ class Rename(Edit):
                 raise InputError(f"grid {self.code} is already named {self.name}")
             change.set_attrs(self.code, name=self.name)
             return
+        if self.code not in change.d._grid1_index:
+            raise InputError(f"no grid or community with code {self.code}")
         row = change.community(self.code)
         if row["name"] == self.name:
             raise InputError(f"community {self.code} is already named {self.name}")

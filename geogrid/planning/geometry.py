@@ -75,6 +75,28 @@ def line_from_coords(coords) -> shapely.LineString:
     return line
 
 
+def snap_line(line, target, *, ends: bool = True):
+    """``line`` with each vertex within :data:`SNAP_M` of ``target`` (a lon/lat boundary) moved
+    onto it, as :func:`snap_to` does (``ends=False`` leaves the first and last vertex alone):
+    a drawn line that runs along an edge then coincides with it instead of leaving slivers.
+    :class:`InputError` if the line then crosses itself."""
+    xy = shapely.get_coordinates(line)
+    pts = shapely.points(xy)
+    near = shapely.distance(metres(pts), metres(target)) <= SNAP_M
+    if not ends:
+        near[0] = near[-1] = False
+    if not near.any():
+        return line
+    for k in np.flatnonzero(near):
+        xy[k] = shapely.get_coordinates(snap_to(pts[k], target)[0])[0]
+    snapped = on_grid(shapely.linestrings(xy))
+    if snapped.is_empty or snapped.length == 0:
+        raise InputError("the line collapses onto existing boundaries: it changes nothing")
+    if not snapped.is_simple:
+        raise InputError("the line crosses itself once snapped to the boundaries near it")
+    return snapped
+
+
 def replace_end(line, start=None, end=None):
     """``line`` with its first and/or last vertex replaced."""
     xy = shapely.get_coordinates(line)
