@@ -103,18 +103,19 @@ class VersionStore(StoreBase):
         note: str = "",
         meta: dict | None = None,
         report=None,
-        then=None,
+        log: tuple[str, dict] | None = None,
     ) -> tuple[VersionInfo, int]:
         """:meth:`create_version` and :meth:`publish` in one transaction: ``district`` becomes
         current, or (:class:`Conflict` when ``base_id`` is no longer current,
-        :class:`ValidationFailed`) nothing is stored. ``then(conn, version_id)`` runs last in the
-        same transaction. Returns the version and how many open incidents changed grid."""
+        :class:`ValidationFailed`) nothing is stored. ``log``: an audit record ``(action,
+        detail)`` of the new version, in the same transaction. Returns the version and how many
+        open incidents changed grid."""
         report = _validated(district, report)
         with self._write() as conn:
             vid = insert_version(conn, district, actor, base_id, note, meta, report)
             rerouted = publish_version(conn, vid, actor)
-            if then is not None:
-                then(conn, vid)
+            if log is not None:
+                audit(conn, actor, log[0], "version", vid, log[1])
         return self.version(vid), rerouted
 
     def publish(self, version_id: int, *, actor: str, force: bool = False) -> VersionInfo:
