@@ -72,6 +72,10 @@ RULES: dict[str, Rule] = {
     "versions": _rule("list the boundary versions", DISPATCHER, PLANNER, ADMIN),
     "import_version": _rule("import a boundary version", PLANNER, ADMIN),
     "publish": _rule("publish a boundary version", PLANNER, ADMIN),
+    # the planner's workspace: drafts of new boundaries
+    "drafts": _rule("read the boundary drafts", PLANNER, ADMIN),
+    "edit_draft": _rule("edit a boundary draft", PLANNER, ADMIN),
+    "rollback": _rule("roll the boundaries back to an earlier version", PLANNER, ADMIN),
     "roster": _rule("read the duty roster", DISPATCHER, PLANNER, ADMIN),
     "assign": _rule("change the duty roster", DISPATCHER, ADMIN),
     # incidents (the workflow's actions: geogrid.incidents.rules.ACTIONS)

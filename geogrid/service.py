@@ -131,6 +131,12 @@ class Service:
                 self._refresh()
             return self._current
 
+    def refresh(self) -> tuple[VersionInfo, Locator]:
+        """:meth:`current` checked against the database now (after this process published)."""
+        with self._lock:
+            self._refresh()
+            return self._current
+
     def _refresh(self) -> None:
         """Check the database's state; on a change, switch (call with the lock held)."""
         state = self.store.state(self.district_code)

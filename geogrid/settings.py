@@ -5,7 +5,7 @@ variables of :data:`WEB`, then the mapping given to ``create_app``), and reads t
 :func:`get` too.
 
 >>> sorted(CORE)[:2]
-['GEOGRID_DATA', 'GEOGRID_DATABASE_URL']
+['GEOGRID_ALLOW_EXCLAVES', 'GEOGRID_DATA']
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ CORE = {
     "GEOGRID_DUE_SOON_HOURS": "an incident is due soon this many hours before its deadline (default 24)",
     "GEOGRID_DUPLICATE_RADIUS_M": "possible duplicates: same category within this many metres (default 100)",
     "GEOGRID_DUPLICATE_DAYS": "possible duplicates: reported within this many days (default 7)",
+    "GEOGRID_ALLOW_EXCLAVES": "a multi-part grid (exclave, 飞地) in a draft is a notice (1, the default) or an error blocking publishing (0)",
 }
 
 #: Variables of the web service and the setting (``app.config`` key) each one fills.
@@ -84,3 +85,19 @@ def number(name: str, default: float, low: float, high: float) -> float:
     if not low <= n <= high:
         raise InputError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
     return n
+
+
+def flag(name: str, default: bool) -> bool:
+    """A yes/no setting (1/0, true/false, yes/no, on/off): its value, else ``default``;
+    :class:`~geogrid.errors.InputError` naming the variable for anything else."""
+    from .errors import InputError
+
+    value = get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {value!r}")

@@ -1,4 +1,5 @@
-"""Persistence: boundary versions, roster, incidents, users and audit log in SQLite or PostGIS.
+"""Persistence: boundary versions, drafts, roster, incidents, users and audit log, in SQLite or
+PostGIS.
 
 >>> store = Store("sqlite://")       # an in-memory database, for the example
 >>> store.upgrade()
@@ -7,6 +8,6 @@
 """
 
 from .engine import default_url, make_engine
-from .store import Duty, Incident, Store, VersionInfo
+from .store import DraftInfo, Duty, Incident, Store, VersionInfo
 
-__all__ = ["Duty", "Incident", "Store", "VersionInfo", "default_url", "make_engine"]
+__all__ = ["DraftInfo", "Duty", "Incident", "Store", "VersionInfo", "default_url", "make_engine"]

@@ -4,7 +4,8 @@ Boundary versions are kept as MapIt keeps generations: a version is a draft unti
 a published version never changes; ``district_state`` points at the current one and
 ``activations`` records which version was current from when, so lookups can be made "as of" any
 time. Grids and units belong to a version. The duty roster (``duties``) is kept apart from the
-versions, keyed by grid code, with validity dates. Migrations live in ``geogrid/db/migrations``
+versions, keyed by grid code, with validity dates. A planner's draft (``drafts``) is a base version
+and the edits made on it (``draft_edits``); publishing stores the result as a version. Migrations live in ``geogrid/db/migrations``
 (Alembic); this module is the model they must match (a test compares them).
 """
 
@@ -114,8 +115,43 @@ units = Table(
     Column("residents", Integer, nullable=True),
     Column("attrs", JSON, nullable=False, default=dict),
     Column("geom", Geometry("Point"), nullable=False),
+    # why a planner put the unit in ``grid`` by hand (None: the grid it stands in)
+    Column("grid_override", Str(200), nullable=True),
     UniqueConstraint("version_id", "code"),
     Index(None, "version_id", "grid"),
+)
+
+#: A planner's draft: a base version and the edits made on it (``draft_edits``), replayed to get
+#: the drafted district. ``revision`` goes up with every change (optimistic locking).
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("district_code", Str(32), ForeignKey("districts.code"), nullable=False),
+    Column("base_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("name", Str(200), nullable=False),
+    Column("created_by", Str(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("status", Str(16), nullable=False),  # open | published | discarded
+    Column("published_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Index(None, "district_code", "status"),
+)
+
+#: The edits of a draft in order (``seq``); undone edits are inactive until redone, and a new
+#: edit drops them.
+draft_edits = Table(
+    "draft_edits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("edit", JSON, nullable=False),  # geogrid.planning.Edit.to_dict()
+    Column("actor", Str(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    UniqueConstraint("draft_id", "seq"),
 )
 
 people = Table(
@@ -280,7 +316,7 @@ audit_log = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("actor", Str(100), nullable=False),
     Column("action", Str(64), nullable=False),
-    Column("entity", Str(32), nullable=False),  # version | grid | unit | roster | user | token
+    Column("entity", Str(32), nullable=False),  # version | draft | roster | user | token...
     Column("entity_key", Str(100), nullable=False),
     Column("detail", JSON, nullable=False, default=dict),
     Index(None, "entity", "entity_key"),
@@ -294,6 +330,8 @@ TABLES = [
     activations,
     grids,
     units,
+    drafts,
+    draft_edits,
     people,
     duties,
     users,

@@ -7,6 +7,7 @@ same transaction, so a process killed at any point leaves the previous state who
 :class:`~.base.StoreBase` (the engine and its transactions):
 
 * :mod:`.versions`: districts and boundary versions (drafts, publishing, loading a version);
+* :mod:`.drafts`: a planner's drafts, their edits, undo/redo, rebasing and publishing;
 * :mod:`.roster`: the duty roster;
 * :mod:`.accounts`: users and API tokens;
 * :mod:`.incidents`: incidents and their event logs;
@@ -25,17 +26,22 @@ from ..roster import _PEOPLE_ATTRS, ROSTER_ROLES, Duty, _people
 from .accounts import AccountStore
 from .audit import AuditStore
 from .base import StoreBase, _own_errors
+from .drafts import DraftEdit, DraftInfo, DraftStore
 from .incidents import IncidentStore, _incident
 from .roster import RosterStore
 from .versions import VersionInfo, VersionStore, _grid_rows, _unit_rows
 
 
-class Store(VersionStore, RosterStore, AccountStore, IncidentStore, AuditStore, StoreBase):
+class Store(
+    VersionStore, DraftStore, RosterStore, AccountStore, IncidentStore, AuditStore, StoreBase
+):
     """All of geogrid's persistent state in one database."""
 
 
 __all__ = [
     "ROSTER_ROLES",
+    "DraftEdit",
+    "DraftInfo",
     "Duty",
     "Incident",
     "Store",

@@ -2,7 +2,9 @@
 was current when, and a version's grids and units read back as a :class:`District`.
 
 Versions follow MapIt's generations: :meth:`VersionStore.create_version` stores a *draft*
-(validated first: bad data never gets in); :meth:`VersionStore.publish` makes it current. A
+(validated first: bad data never gets in); :meth:`VersionStore.publish` makes it current
+(:meth:`VersionStore.create_and_publish` does both in one transaction). A unit a planner put in
+a grid by hand keeps the reason in ``grid_override``, a column of its version's units. A
 published version never changes. Publishing checks that the current version is still the draft's
 base; of two publishes from the same base exactly one wins and the other gets :class:`Conflict`.
 """
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from .. import roster
 from ..errors import Conflict, InputError, NotFound, ValidationFailed
 from ..model import GRID1_COLUMNS, GRID2_COLUMNS, UNIT_COLUMNS, District, _frame
+from ..planning.edits import OVERRIDE
 from . import schema as t
 from .base import StoreBase, audit
 from .incidents import reroute_open
@@ -67,19 +70,6 @@ class VersionStore(StoreBase):
             for r in rows
         ]
 
-    def _ensure_district(self, conn, code: str, name: str) -> None:
-        exists = conn.execute(
-            sa.select(t.districts.c.code).where(t.districts.c.code == code)
-        ).first()
-        if exists is None:
-            now = utcnow()
-            conn.execute(t.districts.insert().values(code=code, name=name, created_at=now))
-            conn.execute(
-                t.district_state.insert().values(
-                    district_code=code, current_version_id=None, revision=0, updated_at=now
-                )
-            )
-
     def create_version(
         self,
         district: District,
@@ -88,70 +78,45 @@ class VersionStore(StoreBase):
         base_id: int | None | str = "current",
         note: str = "",
         meta: dict | None = None,
+        report=None,
     ) -> VersionInfo:
         """Store ``district`` as a new draft version, after validating it.
 
         ``base_id`` is the version the draft was made from (``"current"``: the current one);
         publishing it later fails with :class:`Conflict` if another version was published since.
         Raises :class:`ValidationFailed` (nothing stored) when validation finds errors.
+        ``report``: the validation already made of ``district`` (the planner's rules of
+        :func:`geogrid.planning.check.check_grids`, say); without it :func:`geogrid.validate.validate`
+        runs here.
         """
-        from ..validate import validate
-
-        if not district.code:
-            raise InputError("the district has no code")
-        report = validate(district)
-        if not report.ok:
-            raise ValidationFailed(report)
-        now = utcnow()
+        report = _validated(district, report)
         with self._write() as conn:
-            self._ensure_district(conn, district.code, district.name or district.code)
-            if base_id == "current":
-                base_id = conn.execute(
-                    sa.select(t.district_state.c.current_version_id).where(
-                        t.district_state.c.district_code == district.code
-                    )
-                ).scalar_one()
-            number = (
-                conn.execute(
-                    sa.select(sa.func.max(t.versions.c.number)).where(
-                        t.versions.c.district_code == district.code
-                    )
-                ).scalar()
-                or 0
-            ) + 1
-            vid = conn.execute(
-                t.versions.insert()
-                .values(
-                    district_code=district.code,
-                    number=number,
-                    status="draft",
-                    base_id=base_id,
-                    note=note,
-                    meta={**district.meta, **(meta or {})},
-                    created_at=now,
-                    created_by=actor,
-                    grid_count=len(district.grids2),
-                    unit_count=len(district.units),
-                )
-                .returning(t.versions.c.id)
-            ).scalar_one()
-            conn.execute(t.grids.insert(), _grid_rows(vid, district))
-            if len(district.units):
-                conn.execute(t.units.insert(), _unit_rows(vid, district))
-            audit(
-                conn,
-                actor,
-                "create",
-                "version",
-                vid,
-                {
-                    "number": number,
-                    "base_id": base_id,
-                    "note": note,
-                    "notices": len(report.notices),
-                },
-            )
+            vid = insert_version(conn, district, actor, base_id, note, meta, report)
         return self.version(vid)
+
+    def create_and_publish(
+        self,
+        district: District,
+        *,
+        actor: str,
+        base_id: int | None,
+        note: str = "",
+        meta: dict | None = None,
+        report=None,
+        log: tuple[str, dict] | None = None,
+    ) -> tuple[VersionInfo, int]:
+        """:meth:`create_version` and :meth:`publish` in one transaction: ``district`` becomes
+        current, or (:class:`Conflict` when ``base_id`` is no longer current,
+        :class:`ValidationFailed`) nothing is stored. ``log``: an audit record ``(action,
+        detail)`` of the new version, in the same transaction. Returns the version and how many
+        open incidents changed grid."""
+        report = _validated(district, report)
+        with self._write() as conn:
+            vid = insert_version(conn, district, actor, base_id, note, meta, report)
+            rerouted = publish_version(conn, vid, actor)
+            if log is not None:
+                audit(conn, actor, log[0], "version", vid, log[1])
+        return self.version(vid), rerouted
 
     def publish(self, version_id: int, *, actor: str, force: bool = False) -> VersionInfo:
         """Make a draft the current version, in one transaction.
@@ -162,67 +127,8 @@ class VersionStore(StoreBase):
         open incidents whose place now lies in another grid follow its owner and worker
         (:func:`~.incidents.reroute_open`), in the same transaction.
         """
-        now = utcnow()
         with self._write() as conn:
-            v = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
-            if v is None:
-                raise NotFound(f"no version {version_id}")
-            if v.status != "draft":
-                raise Conflict(f"version {v.number} is already published")
-            state = t.district_state.c
-            # lock the district's row: a concurrent publish waits here, then sees the new current
-            current = conn.execute(
-                sa.select(state.current_version_id)
-                .where(state.district_code == v.district_code)
-                .with_for_update()
-            ).scalar_one()
-            if not force and current != v.base_id:
-                raise Conflict(self._stale(conn, v, current))
-            cond = (
-                state.current_version_id.is_(None)
-                if current is None
-                else state.current_version_id == current
-            )
-            moved = conn.execute(
-                t.district_state.update()
-                .where(state.district_code == v.district_code, cond)
-                .values(current_version_id=version_id, revision=state.revision + 1, updated_at=now)
-            ).rowcount
-            done = conn.execute(
-                t.versions.update()
-                .where(t.versions.c.id == version_id, t.versions.c.status == "draft")
-                .values(status="published", published_at=now, published_by=actor)
-            ).rowcount
-            if moved != 1 or done != 1:  # only without row locks; kept as a last line of defence
-                current = conn.execute(
-                    sa.select(state.current_version_id).where(
-                        state.district_code == v.district_code
-                    )
-                ).scalar_one()
-                raise Conflict(self._stale(conn, v, current))
-            conn.execute(
-                t.activations.insert().values(
-                    district_code=v.district_code,
-                    version_id=version_id,
-                    activated_at=now,
-                    activated_by=actor,
-                )
-            )
-            sync_roster(conn, v.district_code, version_id, current, now, actor)
-            on_duty = duties_at(conn, v.district_code, now)
-            workers = {code: d["worker"].name for code, d in on_duty.items() if "worker" in d}
-            rerouted = reroute_open(
-                conn, v.district_code, _locator(conn, version_id), workers, version_id, v.number,
-                now, actor,
-            )  # fmt: skip
-            audit(
-                conn,
-                actor,
-                "publish",
-                "version",
-                version_id,
-                {"number": v.number, "replaced": current, "forced": force, "rerouted": rerouted},
-            )
+            publish_version(conn, version_id, actor, force)
         return self.version(version_id)
 
     @staticmethod
@@ -319,6 +225,144 @@ class VersionStore(StoreBase):
             return read_district(conn, version_id, people_at)
 
 
+def _validated(district: District, report):
+    """``report``, or the full validator's report of ``district``; :class:`ValidationFailed`
+    when it has errors."""
+    from ..validate import validate
+
+    if not district.code:
+        raise InputError("the district has no code")
+    if report is None:
+        report = validate(district)
+    if not report.ok:
+        raise ValidationFailed(report)
+    return report
+
+
+def insert_version(conn, district: District, actor, base_id, note, meta, report) -> int:
+    """Store ``district`` (validated: ``report``) as a draft version in ``conn``'s transaction;
+    its id."""
+    _ensure_district(conn, district.code, district.name or district.code)
+    if base_id == "current":
+        base_id = conn.execute(
+            sa.select(t.district_state.c.current_version_id).where(
+                t.district_state.c.district_code == district.code
+            )
+        ).scalar_one()
+    number = (
+        conn.execute(
+            sa.select(sa.func.max(t.versions.c.number)).where(
+                t.versions.c.district_code == district.code
+            )
+        ).scalar()
+        or 0
+    ) + 1
+    vid = conn.execute(
+        t.versions.insert()
+        .values(
+            district_code=district.code,
+            number=number,
+            status="draft",
+            base_id=base_id,
+            note=note,
+            meta={**district.meta, **(meta or {})},
+            created_at=utcnow(),
+            created_by=actor,
+            grid_count=len(district.grids2),
+            unit_count=len(district.units),
+        )
+        .returning(t.versions.c.id)
+    ).scalar_one()
+    conn.execute(t.grids.insert(), _grid_rows(vid, district))
+    if len(district.units):
+        conn.execute(t.units.insert(), _unit_rows(vid, district))
+    audit(
+        conn,
+        actor,
+        "create",
+        "version",
+        vid,
+        {"number": number, "base_id": base_id, "note": note, "notices": len(report.notices)},
+    )
+    return vid
+
+
+def _ensure_district(conn, code: str, name: str) -> None:
+    exists = conn.execute(sa.select(t.districts.c.code).where(t.districts.c.code == code)).first()
+    if exists is None:
+        now = utcnow()
+        conn.execute(t.districts.insert().values(code=code, name=name, created_at=now))
+        conn.execute(
+            t.district_state.insert().values(
+                district_code=code, current_version_id=None, revision=0, updated_at=now
+            )
+        )
+
+
+def publish_version(conn, version_id: int, actor: str, force: bool = False) -> int:
+    """:meth:`VersionStore.publish` in ``conn``'s transaction; how many open incidents changed
+    grid."""
+    now = utcnow()
+    v = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
+    if v is None:
+        raise NotFound(f"no version {version_id}")
+    if v.status != "draft":
+        raise Conflict(f"version {v.number} is already published")
+    state = t.district_state.c
+    # lock the district's row: a concurrent publish waits here, then sees the new current
+    current = conn.execute(
+        sa.select(state.current_version_id)
+        .where(state.district_code == v.district_code)
+        .with_for_update()
+    ).scalar_one()
+    if not force and current != v.base_id:
+        raise Conflict(VersionStore._stale(conn, v, current))
+    cond = (
+        state.current_version_id.is_(None)
+        if current is None
+        else state.current_version_id == current
+    )
+    moved = conn.execute(
+        t.district_state.update()
+        .where(state.district_code == v.district_code, cond)
+        .values(current_version_id=version_id, revision=state.revision + 1, updated_at=now)
+    ).rowcount
+    done = conn.execute(
+        t.versions.update()
+        .where(t.versions.c.id == version_id, t.versions.c.status == "draft")
+        .values(status="published", published_at=now, published_by=actor)
+    ).rowcount
+    if moved != 1 or done != 1:  # only without row locks; kept as a last line of defence
+        current = conn.execute(
+            sa.select(state.current_version_id).where(state.district_code == v.district_code)
+        ).scalar_one()
+        raise Conflict(VersionStore._stale(conn, v, current))
+    conn.execute(
+        t.activations.insert().values(
+            district_code=v.district_code,
+            version_id=version_id,
+            activated_at=now,
+            activated_by=actor,
+        )
+    )
+    sync_roster(conn, v.district_code, version_id, current, now, actor)
+    on_duty = duties_at(conn, v.district_code, now)
+    workers = {code: d["worker"].name for code, d in on_duty.items() if "worker" in d}
+    rerouted = reroute_open(
+        conn, v.district_code, _locator(conn, version_id), workers, version_id, v.number,
+        now, actor,
+    )  # fmt: skip
+    audit(
+        conn,
+        actor,
+        "publish",
+        "version",
+        version_id,
+        {"number": v.number, "replaced": current, "forced": force, "rerouted": rerouted},
+    )
+    return rerouted
+
+
 def read_district(conn, version_id: int, people_at: datetime | None = None) -> District:
     """:meth:`VersionStore.load_district` in the caller's transaction."""
     v = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
@@ -354,12 +398,15 @@ def read_district(conn, version_id: int, people_at: datetime | None = None) -> D
             g2.append(rec)
             g2g.append(r.geom)
     units = [{c: getattr(r, c) for c in UNIT_COLUMNS} for r in unit_rows]
+    unit_frame = _frame(units, UNIT_COLUMNS, [r.geom for r in unit_rows])
+    if any(r.grid_override is not None for r in unit_rows):  # units a planner placed by hand
+        unit_frame.insert(len(UNIT_COLUMNS), OVERRIDE, [r.grid_override for r in unit_rows])
     return District(
         v.district_code,
         name,
         _frame(g1, GRID1_COLUMNS, g1g),
         _frame(g2, GRID2_COLUMNS, g2g),
-        _frame(units, UNIT_COLUMNS, [r.geom for r in unit_rows]),
+        unit_frame,
         outline,
         dict(v.meta or {}),
     )
@@ -418,10 +465,13 @@ def _unit_rows(vid: int, district: District) -> list[dict]:
     from ..model import _plain
 
     rows = []
-    for rec, geom in zip(
-        district.units[UNIT_COLUMNS].to_dict("records"), district.units.geometry, strict=True
+    units = district.units
+    overrides = units[OVERRIDE] if OVERRIDE in units.columns else [None] * len(units)
+    for rec, geom, override in zip(
+        units[UNIT_COLUMNS].to_dict("records"), units.geometry, overrides, strict=True
     ):
         row = {k: _plain(v) for k, v in rec.items()}
-        row.update(version_id=vid, geom=geom, attrs={})
+        override = _plain(override)
+        row.update(version_id=vid, geom=geom, attrs={}, grid_override=override or None)
         rows.append(row)
     return rows

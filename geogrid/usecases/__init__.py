@@ -8,6 +8,7 @@ lines: parse the request, call one function here, write the answer.
 
 * :mod:`.locating`: which grid owns a place and who handles it, one point or many;
 * :mod:`.boundaries`: the grids and units of a version, the versions, publishing, importing;
+* :mod:`.planning`: the planner's drafts, their edits, impact, publishing, rebase and rollback;
 * :mod:`.roster`: who is on duty, and changing it;
 * :mod:`.incidents`: reporting an incident and moving it through the four-step method;
 * :mod:`.accounts`: users and API tokens.
@@ -15,7 +16,7 @@ lines: parse the request, call one function here, write the answer.
 
 from __future__ import annotations
 
-from . import accounts, boundaries, incidents, locating, roster
+from . import accounts, boundaries, incidents, locating, planning, roster
 from .locating import DEFAULT_UNITS, MAX_UNITS, LocateAnswer, Point, locate, locate_many
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "locate",
     "locate_many",
     "locating",
+    "planning",
     "roster",
 ]
