@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-postgis bench-switch bench-tasks bench-page bench-serve bench-incidents translations clean
+.PHONY: install run test lint format bench bench-postgis bench-switch bench-tasks bench-page bench-serve bench-incidents bench-planning translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-page: install
 # 120,000 sample incidents on SQLite, and on PostGIS when $GEOGRID_TEST_POSTGRES_URL is set.
 bench-incidents: install
 	$(PY) bench/incidents_bench.py
+
+bench-planning: install
+	$(PY) bench/planning_bench.py
 
 # After changing interface strings: extract them and merge into the Chinese catalogue, then
 # translate the new entries in web/translations/zh/LC_MESSAGES/messages.po.

@@ -5,7 +5,7 @@ variables of :data:`WEB`, then the mapping given to ``create_app``), and reads t
 :func:`get` too.
 
 >>> sorted(CORE)[:2]
-['GEOGRID_DATA', 'GEOGRID_DATABASE_URL']
+['GEOGRID_ALLOW_EXCLAVES', 'GEOGRID_DATA']
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from geogrid.crs import parse_coordinate
 from geogrid.db.types import utcnow
 from geogrid.errors import Forbidden, InputError, NotFound
 from geogrid.incidents import DONE, STATES, Catalogue, Category, Incident
-from geogrid.incidents.query import IncidentQuery
+from geogrid.incidents.query import IncidentQuery, moment
 from geogrid.usecases import incidents
 from geogrid.usecases.locating import Point
 from geogrid.workdays import BEIJING
@@ -263,13 +263,15 @@ def _person(first: str | None, last: str | None) -> str | None:
 
 
 def _id(value: str, name: str = "service_request_id") -> int:
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise NotFound(f"no request with {name} {value[:40]!r}")
     return int(value)
 
 
 def _ids(values: list[str]) -> tuple[int, ...]:
-    if len(values) > MAX_REQUESTS or not all(v.isdigit() and len(v) <= 18 for v in values):
+    if len(values) > MAX_REQUESTS or not all(
+        v.isascii() and v.isdigit() and len(v) <= 18 for v in values
+    ):
         raise InputError(
             f"service_request_id: up to {MAX_REQUESTS} request ids separated by commas"
         )
@@ -306,22 +308,20 @@ def _window(start: str | None, end: str | None) -> tuple[datetime, datetime | No
 
 def _moment(value: str | None, name: str, *, end: bool = False) -> datetime | None:
     """A W3C datetime (``2010-01-01T00:00:00Z``; a date alone is that whole day in Beijing;
-    no offset means Beijing time). An ``end`` moment is returned just after itself."""
+    no offset means Beijing time), read as the incident lists read times. An ``end`` moment
+    is returned just after itself (the end is included)."""
     if value is None:
         return None
     if "T" in value:  # an offset's + sent unencoded in a query string arrives as a space
         value = value.replace(" ", "+")
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        found = moment(value, name, end=end)
+    except InputError:
         raise InputError(
-            f"{name}: a W3C datetime such as 2026-12-06T08:00:00+08:00, got {value[:40]!r}"
+            f"{name}: a W3C datetime such as 2026-12-06T08:00:00+08:00 (years 1900 to 2200), "
+            f"got {value[:40]!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BEIJING)
-    if end:
-        moment += timedelta(days=1) if len(value) == 10 else timedelta(microseconds=1)
-    return moment
+    return found + timedelta(microseconds=1) if end and len(value) != 10 else found
 
 
 # ---------------------------------------------------------------------- answers

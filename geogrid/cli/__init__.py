@@ -14,7 +14,8 @@ A :class:`~geogrid.errors.GeogridError` raised anywhere below a command becomes
 ``error: <message>`` on stderr and the error's ``exit_code`` (:class:`GeogridGroup`), never a
 traceback. A new command is a function decorated with ``@main.command()`` in the module of its
 group (:mod:`.district`: sample, info, validate, import, export; :mod:`.locating`: locate;
-:mod:`.db`: the database commands; :mod:`.incidents`: incident, sample-incidents); it reads the district with :func:`load_district` (or
+:mod:`.db`: the database commands; :mod:`.incidents`: incident, sample-incidents; :mod:`.planning`:
+draft, rollback); it reads the district with :func:`load_district` (or
 :func:`get_locator`) and lets geogrid's errors propagate. Commands of other packages (the web
 service's ``serve``) come from the ``geogrid.commands`` entry points, loaded when the group
 first lists or looks up its commands, so the core never imports Flask.
@@ -47,6 +48,7 @@ from .db import COMMANDS, actor, db_option, import_to_db, open_store, shown_url
 from .district import export_cmd, import_cmd, info, sample_cmd, validate_cmd
 from .incidents import incident_group
 from .locating import locate_cmd
+from .planning import draft_group, rollback_cmd
 
 for _command in COMMANDS:
     main.add_command(_command)
@@ -59,6 +61,7 @@ __all__ = [
     "data_dir",
     "data_option",
     "db_option",
+    "draft_group",
     "export_cmd",
     "get_locator",
     "import_cmd",
@@ -70,6 +73,7 @@ __all__ = [
     "main",
     "open_store",
     "parse_mapping",
+    "rollback_cmd",
     "sample_cmd",
     "shown_url",
     "validate_cmd",

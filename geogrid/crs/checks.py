@@ -44,7 +44,10 @@ def parse_coordinate(value, name: str = "value") -> float:
         else:
             raise CoordinateError(f"{name} must be a number, got {_describe(value)}")
     elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            number = math.inf
     else:
         raise CoordinateError(f"{name} must be a number, got {_describe(value)}")
     if not math.isfinite(number):

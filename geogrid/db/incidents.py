@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..errors import Conflict, InputError, NotFound
-from ..incidents import ESCALATED, MERGED, OPEN, RUNNING, Catalogue, Category, Incident
+from ..incidents import ESCALATED, MERGEABLE, MERGED, OPEN, RUNNING, Catalogue, Category, Incident
 from ..incidents.photos import Photo
 from ..incidents.query import IncidentQuery
 from . import schema as t
@@ -65,9 +65,13 @@ class IncidentStore(StoreBase):
             audit(conn, actor, "update" if n else "create", "category", category.code, values)
 
     # ------------------------------------------------------------------ writing
-    def create_incident(self, values: dict, *, actor: str, note: str = "", photos=()) -> Incident:
+    def create_incident(
+        self, values: dict, *, actor: str, note: str = "", photos=(), merge_into=None
+    ) -> Incident:
         """Record a new incident (``values``: its columns) with the ``report`` entry of its log
-        and its photos (already on disk, see :mod:`geogrid.incidents.photos`)."""
+        and its photos (already on disk, see :mod:`geogrid.incidents.photos`); with
+        ``merge_into`` (an incident as read a moment ago), merged into it in the same
+        transaction, and that one is returned."""
         import shapely
 
         now = utcnow()
@@ -85,7 +89,16 @@ class IncidentStore(StoreBase):
             ).scalar_one()
             eid = _event(conn, iid, now, actor, "report", None, values["state"], note, {})
             _photos(conn, iid, eid, photos, now, actor)
-        return self.incident(iid)
+            if merge_into is not None:
+                conn.execute(
+                    t.incidents.update()
+                    .where(I.id == iid)
+                    .values(state=MERGED, merged_into=merge_into.id, updated_at=now)
+                )
+                detail = {"into": merge_into.id}
+                _event(conn, iid, now, actor, "merge", values["state"], MERGED, "", detail)
+                _merged_into(conn, merge_into, iid, values, now, actor, "")
+        return self.incident(merge_into.id if merge_into is not None else iid)
 
     def apply(
         self,
@@ -119,9 +132,8 @@ class IncidentStore(StoreBase):
         transaction; both reporters stay on record. Returns ``into``."""
 
         def log_on_target(conn, now):
-            _change(conn, into, {}, now)
-            detail = {"incident": dup.id, "reporter": dup.reporter, "channel": dup.channel}
-            _event(conn, into.id, now, actor, "merge", into.state, into.state, note, detail)
+            values = {"reporter": dup.reporter, "channel": dup.channel}
+            _merged_into(conn, into, dup.id, values, now, actor, note)
 
         self.apply(
             dup, "merge", {"state": MERGED, "merged_into": into.id}, actor=actor, note=note,
@@ -248,11 +260,13 @@ class IncidentStore(StoreBase):
         now: datetime | None = None,
         count: bool = True,
         details: bool = False,
+        private: bool = True,
     ) -> tuple[int | None, list[Incident]]:
         """(how many match, one page of them) for ``query``, within ``grids`` (a grid worker's)
         or escalated to ``office`` (an office user's) when given; with ``details``, each with
-        its log, photos and merged incidents (as :meth:`incident` reads them)."""
-        where = _where(district_code, query, grids, office, now or utcnow())
+        its log, photos and merged incidents (as :meth:`incident` reads them); without
+        ``private``, the text is not looked for in reporters' names."""
+        where = _where(district_code, query, grids, office, now or utcnow(), private)
         key = query.sort.lstrip("-")
         col = I[key]
         order = [col.desc() if query.sort.startswith("-") else col.asc()]
@@ -283,7 +297,7 @@ class IncidentStore(StoreBase):
         q = sa.select(*_cols()).where(
             I.district_code == district_code,
             I.category == category,
-            I.state.in_(sorted(OPEN)),
+            I.state.in_(sorted(MERGEABLE)),
             I.created_at >= since,
             I.lon.between(lon - dlon, lon + dlon),
             I.lat.between(lat - dlat, lat + dlat),
@@ -368,7 +382,15 @@ def _photos(conn, iid, eid, photos, now, actor) -> None:
         )  # fmt: skip
 
 
-def _where(district_code, q: IncidentQuery, grids, office, now) -> list:
+def _merged_into(conn, into: Incident, dup_id: int, dup: dict, now, actor: str, note: str) -> None:
+    """Log on ``into`` (as read a moment ago: Conflict if it changed) that ``dup_id`` was merged
+    into it, with that report's reporter and channel."""
+    _change(conn, into, {}, now)
+    detail = {"incident": dup_id, "reporter": dup.get("reporter"), "channel": dup.get("channel")}
+    _event(conn, into.id, now, actor, "merge", into.state, into.state, note, detail)
+
+
+def _where(district_code, q: IncidentQuery, grids, office, now, private=True) -> list:
     w = [I.district_code == district_code]
     if grids is not None:
         w.append(I.grid_code.in_(sorted(grids)))
@@ -399,9 +421,12 @@ def _where(district_code, q: IncidentQuery, grids, office, now) -> list:
         w.append(late if q.overdue else sa.not_(late))
     if q.text:
         like = f"%{q.text.replace('%', '').replace('_', '')}%"
-        match = [I.description.like(like), I.address.like(like), I.reporter.like(like)]
-        if q.text.lstrip("#").isdigit():
-            match.append(I.id == int(q.text.lstrip("#")))
+        match = [I.description.like(like), I.address.like(like)]
+        if private:  # a reporter's name is searched by those who may read it only
+            match.append(I.reporter.like(like))
+        number = q.text.lstrip("#")
+        if number.isascii() and number.isdigit() and len(number) <= 10 and int(number) < 2**31:
+            match.append(I.id == int(number))
         w.append(sa.or_(*match))
     return w
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from ..errors import InputError
 from ..workdays import BEIJING
+from .model import PRIVATE
 from .rules import CHANNELS, SATISFACTION, STATES
 
 #: (key, Chinese header, English header) of each column, in order.
@@ -48,10 +49,12 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def rows(incidents, catalogue, *, lang: str, now, within):
-    """The header, then one list of cells per incident."""
+def rows(incidents, catalogue, *, lang: str, now, within, private: bool = True):
+    """The header, then one list of cells per incident; without ``private``, no reporter's name
+    or contact (:data:`geogrid.incidents.PRIVATE`)."""
     zh = lang.startswith("zh")
-    yield [zh_ if zh else en for _, zh_, en in COLUMNS]
+    columns = [c for c in COLUMNS if private or c[0] not in PRIVATE]
+    yield [zh_ if zh else en for _, zh_, en in columns]
     for inc in incidents:
         try:
             cat = catalogue.get(inc.category)
@@ -72,7 +75,7 @@ def rows(incidents, catalogue, *, lang: str, now, within):
             "major": major,
             "minor": minor,
         }
-        yield [("" if values[k] is None else values[k]) for k, _, _ in COLUMNS]
+        yield [("" if values[k] is None else values[k]) for k, _, _ in columns]
 
 
 def to_csv(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
@@ -85,11 +88,16 @@ def to_csv(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
 
 def to_xlsx(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(v):  # control characters a worksheet cannot hold are left out
+        v = _safe(v)
+        return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("incidents")
     for r in rows(incidents, catalogue, **kw):
-        ws.append([_safe(v) for v in r])
+        ws.append([cell(v) for v in r])
     buf = io.BytesIO()
     wb.save(buf)
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

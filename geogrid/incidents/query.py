@@ -58,7 +58,9 @@ class IncidentQuery:
             return v.strip() if v and v.strip() else None
 
         ids = tuple(i.strip() for i in (text("id") or "").split(",") if i.strip())
-        if len(ids) > MAX_LIMIT or not all(i.isdigit() and len(i) <= 18 for i in ids):
+        if len(ids) > MAX_LIMIT or not all(
+            i.isascii() and i.isdigit() and len(i) <= 18 for i in ids
+        ):
             raise InputError(
                 f"id: up to {MAX_LIMIT} incident numbers separated by commas, got {text('id')[:80]!r}"
             )
@@ -95,8 +97,8 @@ class IncidentQuery:
             channel=channel,
             office=text("office"),
             overdue=overdue,
-            since=_moment(text("since"), "since"),
-            until=_moment(text("until"), "until", end=True),
+            since=moment(text("since"), "since"),
+            until=moment(text("until"), "until", end=True),
             text=text("q"),
             sort=sort,
             limit=_int(text("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
@@ -136,7 +138,7 @@ def _int(value, name, default, low, high) -> int:
     return n
 
 
-def _moment(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+def moment(value: str | None, name: str, *, end: bool = False) -> datetime | None:
     """A date (Beijing day; ``until`` a date means to the end of that day) or an ISO 8601 time
     (local times are Beijing's)."""
     if value is None:
@@ -144,13 +146,16 @@ def _moment(value: str | None, name: str, *, end: bool = False) -> datetime | No
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            start = datetime.combine(day + timedelta(days=1 if end else 0), time(0), BEIJING)
-            return start.astimezone(UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+            moment = datetime.combine(day + timedelta(days=1 if end else 0), time(0), BEIJING)
+        else:
+            moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=BEIJING)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InputError(
-            f"{name}: a date (2026-12-06) or an ISO 8601 time, got {value!r}"
+            f"{name}: a date (2026-12-06) or an ISO 8601 time, got {value[:40]!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BEIJING)
-    return moment.astimezone(UTC)
+    if not 1900 <= moment.year <= 2200:
+        raise InputError(f"{name}: a time between the years 1900 and 2200, got {value[:40]!r}")
+    return moment

@@ -54,6 +54,9 @@ STATES = {
 OPEN = frozenset({REPORTED, DISPATCHED, HANDLING, ESCALATED, RESOLVED, REVISITED})
 #: States in which a handling deadline runs.
 RUNNING = frozenset({DISPATCHED, HANDLING, ESCALATED})
+#: States a repeated report may be merged into (not yet resolved: a problem back after that is
+#: a recurrence, recorded by the return visit or a reopen).
+MERGEABLE = frozenset({REPORTED}) | RUNNING
 #: States an incident never leaves.
 FINAL = frozenset({CANCELLED, MERGED})
 #: States in which the problem is over for whoever reported it: resolved (the return visit is

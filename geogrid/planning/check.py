@@ -72,8 +72,11 @@ class _Local(_Validator):
         super().__init__(local, **settings.validator_args())
         self.medians = medians
         self.full = full
+        self.focus: set | None = None  # codes whose shapes are checked (None: all)
 
-    def run_local(self, focus2: set, clip) -> Report:
+    def run_local(self, focus2: set, clip, focus1: set = frozenset()) -> Report:
+        if not self.full:
+            self.focus = focus2 | focus1
         if self.check_lonlat():
             return self.report()
         self.check_geometries(self.g1)
@@ -101,8 +104,11 @@ class _Local(_Validator):
         return self.report()
 
     def check_shapes(self, layer: _Layer) -> None:
-        """The full validator's shape notices, against the median of the whole layer."""
+        """The full validator's shape notices, against the median of the whole layer (for the
+        focus only)."""
         idx = np.flatnonzero(layer.valid)
+        if self.focus is not None:
+            idx = idx[[layer.codes[i] in self.focus for i in idx]]
         if not len(idx):
             return
         geoms = layer.metric[idx]
@@ -326,7 +332,9 @@ def check_grids(
         units=unit_rows,
         outline=None if outline is None else shapely.intersection(outline, window),
     )
-    report = _Local(local, medians, False, settings).run_local(focus.grids, window)
+    report = _Local(local, medians, False, settings).run_local(
+        focus.grids, window, focus.communities
+    )
     report = _keep(report, focus)
     return adjust(report, district, settings.allow_exclaves)
 
@@ -363,6 +371,7 @@ def agreement(
     communities: Iterable[str] = (),
     units: Iterable[str] = (),
     full: Report | None = None,
+    ours: Report | None = None,
     **settings,
 ) -> dict:
     """Compare :func:`check_grids` with the full validator (its findings adjusted by the
@@ -373,7 +382,8 @@ def agreement(
     message. With codes, the full validator's findings are kept as :func:`check_grids` keeps its
     own (naming a focus grid, community or unit) and compared without messages: a gap that
     runs out of the window is measured inside it only. ``full``: the full validator's report of
-    ``district`` when the caller has it already (same settings).
+    ``district``, ``ours``: the one of :func:`check_grids`, when the caller has them already
+    (same settings).
 
     >>> from geogrid.model import District, default_data_dir
     >>> agreement(District.load(default_data_dir()))
@@ -382,9 +392,9 @@ def agreement(
     opts = Settings(**settings)
     kw = dataclasses.asdict(opts)
     whole = codes is None
-    if whole:
+    if ours is None and whole:
         ours = check_grids(district, None, **kw)
-    else:
+    elif ours is None:
         ours = check_grids(district, codes, communities=communities, units=units, **kw)
     if full is None:
         full = validate(district, **opts.validator_args())

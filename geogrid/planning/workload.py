@@ -92,10 +92,17 @@ def workload(
     )
     sums = per.groupby("grid", dropna=True)[["n", "households", "residents"]].sum()
     names = dict(zip(district.grids1["code"], district.grids1["name"], strict=True))
+    totals = {
+        str(g): (int(n), int(h), int(r))
+        for g, n, h, r in zip(
+            sums.index, sums["n"], sums["households"], sums["residents"], strict=True
+        )
+    }
     rows = []
-    for i, code in enumerate(codes):
-        rec = g2.iloc[i]
-        have = code in sums.index
+    cols = [c for c in ("name", "parent", "worker") if c in g2.columns]
+    for i, rec in enumerate(g2[cols].to_dict("records")):
+        code = codes[i]
+        n, h, r = totals.get(code, (0, 0, 0))
         rows.append(
             {
                 "code": code,
@@ -104,9 +111,9 @@ def workload(
                 "community_name": _plain(names.get(rec.get("parent"))),
                 "worker": _plain(rec.get("worker")),
                 "area_km2": float(areas[i]),
-                "units": int(sums.at[code, "n"]) if have else 0,
-                "households": int(sums.at[code, "households"]) if have else 0,
-                "residents": int(sums.at[code, "residents"]) if have else 0,
+                "units": n,
+                "households": h,
+                "residents": r,
                 "incidents_12m": int(incidents_12m.get(code, 0)),
                 "open_incidents": int(open_incidents.get(code, 0)),
             }

@@ -19,6 +19,7 @@ geogrid.errors.InputError: cannot close an incident that is dispatched (allowed 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -114,15 +115,12 @@ def report(
     target = _open_target(svc, actor, merge_into) if merge_into is not None else None
     saved = _save_photos(svc, photos)
     try:
-        inc = svc.store.create_incident(
-            values, actor=actor.name, note=values["description"], photos=saved
+        return svc.store.create_incident(
+            values, actor=actor.name, note=values["description"], photos=saved, merge_into=target
         )
     except BaseException:
         svc.policy.photos().remove(saved)
         raise
-    if target is not None:
-        return svc.store.merge(inc, target, actor=actor.name, note="")
-    return inc
 
 
 def _unit(loc, version, unit_code):
@@ -209,10 +207,7 @@ def act(
         wf.check_action("", action)  # the message listing the actions
     actor.require(f"incident_{action}")
     inc = _visible(svc, actor, incident_id)
-    if actor.role == OFFICE and inc.state != wf.ESCALATED:
-        raise Forbidden(
-            f"{actor.name} acts on incident {inc.id} only while it is escalated to {actor.office}"
-        )
+    _office_acts(actor, inc)
     target = wf.check_action(inc.state, action)
     note = _text(note, "note") or ""
     if wf.ACTIONS[action].needs_note and not note:
@@ -327,6 +322,7 @@ def add_photos(
     """Photos added to an incident that is not over, logged as a step of its own."""
     actor.require("incident_photo")
     inc = _visible(svc, actor, incident_id)
+    _office_acts(actor, inc)
     if inc.state in wf.FINAL:
         raise InputError(f"incident {inc.id} is {inc.state}: no more photos")
     photos = list(photos)
@@ -405,8 +401,9 @@ def search(
         actor.require_grid(query.grid)
     office = (actor.office or "") if actor.role == OFFICE else None
     total, found = svc.store.search_incidents(
-        svc.district_code, query, grids=actor.scope, office=office, count=count, details=details
-    )
+        svc.district_code, query, grids=actor.scope, office=office, count=count, details=details,
+        private=actor.may("incident_contacts"),
+    )  # fmt: skip
     return total, [i.public() for i in found] if actor.public else found
 
 
@@ -428,7 +425,10 @@ def export(
     for offset in range(0, total, step):
         rows += search(svc, actor, query.page(step, offset), count=False)[1]
     catalogue = svc.store.catalogue(inactive=True)
-    return writer(rows, catalogue, lang=lang, now=utcnow(), within=svc.policy.due_soon)
+    return writer(
+        rows, catalogue, lang=lang, now=utcnow(), within=svc.policy.due_soon,
+        private=actor.may("incident_contacts"),
+    )  # fmt: skip
 
 
 def photo(svc, actor: Actor, photo_id: int, *, thumb: bool = False) -> tuple[bytes, str]:
@@ -485,6 +485,8 @@ def sample_history(
     end = utcnow() if end is None else end
     if end.tzinfo is None:
         raise InputError("end: a time with its time zone")
+    if not 2000 + years <= end.year <= 2100:  # checked before anything is deleted
+        raise InputError(f"end: a time from the year {2000 + years} to 2100, got {end:%Y-%m-%d}")
     store, code = svc.store, svc.district_code
     existing = store.count_incidents(code)
     if existing and not replace:
@@ -525,13 +527,23 @@ def _visible(svc, actor: Actor, incident_id: int) -> Incident:
     return inc
 
 
+def _office_acts(actor: Actor, inc: Incident) -> None:
+    """An office user acts on an incident only while it is escalated to their office (they
+    keep reading the ones they handled)."""
+    if actor.role == OFFICE and inc.state != wf.ESCALATED:
+        raise Forbidden(
+            f"{actor.name} acts on incident {inc.id} only while it is escalated to {actor.office}"
+        )
+
+
 def _open_target(svc, actor: Actor, into, not_: int | None = None) -> Incident:
     target = _visible(svc, actor, into)
     if target.id == not_:
         raise InputError("an incident cannot be merged into itself")
-    if target.state not in wf.OPEN:
+    if target.state not in wf.MERGEABLE:
         raise InputError(
-            f"incident {target.id} is {target.state}: merge only into an open incident"
+            f"incident {target.id} is {target.state}: merge only into one not yet resolved "
+            "(a problem back after that is reopened, or found at the return visit)"
         )
     return target
 
@@ -548,12 +560,17 @@ def _save_photos(svc, photos) -> list:
     return svc.policy.photos().save_all(photos) if photos else []
 
 
+#: Control characters kept out of texts (all but tab, line feed and carriage return).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(value, name: str) -> str | None:
+    """A text as kept: stripped, without control characters, at most :data:`MAX_TEXT`."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InputError(f"{name}: text expected")
-    value = value.strip()
+    value = _CONTROL.sub("", value).strip()
     if len(value) > MAX_TEXT:
         raise InputError(f"{name}: at most {MAX_TEXT} characters")
     return value or None

@@ -73,7 +73,8 @@ class DraftState:
     results: tuple[EditResult, ...]
     report: Report
     broken: tuple[dict, ...] = ()
-    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+    #: whether ``report`` is the full validator's (else carried from edit to edit)
+    full: bool = field(default=True, repr=False)
 
     @property
     def stale(self) -> bool:
@@ -249,6 +250,7 @@ class _Replayed:
     report: Report
     broken: tuple[dict, ...]
     kept: tuple[DraftEdit, ...]
+    full: bool = True  # the report is the full validator's
 
 
 def _replay(district: District, retired: frozenset[str], edits) -> _Replayed:
@@ -312,8 +314,9 @@ def _state(svc, draft: DraftInfo, done: _Replayed, current=None) -> DraftState:
         current if current.id == draft.base_version_id else svc.store.version(draft.base_version_id)
     )
     return DraftState(
-        draft, base, current, done.district, done.retired, done.results, done.report, done.broken
-    )
+        draft, base, current, done.district, done.retired, done.results, done.report, done.broken,
+        done.full,
+    )  # fmt: skip
 
 
 def _current(svc) -> VersionInfo:
@@ -392,6 +395,7 @@ def edit(svc, actor: Actor, draft_id: int, edit_dict, revision: int) -> EditAnsw
         report,
         before.broken,
         stored.active,
+        full=False,
     )
     base_key, _ = _base(svc, stored.base_version_id)
     cache = _cache(svc)
@@ -470,9 +474,7 @@ def publish(
     if state.broken:
         seqs = ", ".join(str(b["seq"]) for b in state.broken)
         raise Conflict(f"edits {seqs} of draft {draft.name} no longer apply: rebase the draft")
-    report = state._memo.get("full")
-    if report is None:
-        report = state._memo.setdefault("full", _full_check(state.district))
+    report = state.report if state.full else _full_check(state.district)
     if not report.ok:
         raise ValidationFailed(report)
     _, base = _base(svc, draft.base_version_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import geopandas as gpd
 import numpy as np
@@ -50,9 +51,16 @@ from geogrid.validate import validate
 SAMPLE = District.load(default_data_dir())
 CODES = list(SAMPLE.grids2["code"])
 TOTAL_M2 = float(geo.areas_m2(SAMPLE.grids2.geometry.to_numpy()).sum())
+#: New vertices lie on the storage grid (1e-7°), within 0.7 cm of the edge they cut: on the
+#: sample's edges (vertices every 12 m or so) that moves a few cm² per vertex.
+SLACK_M2 = 0.5
+
+#: Examples per property (``GEOGRID_PLAN_EXAMPLES`` raises it for a longer run): with the
+#: sequences of up to 8 edits, some 1,400 random edits per run, each fully validated.
+EXAMPLES = int(os.environ.get("GEOGRID_PLAN_EXAMPLES", "150"))
 
 PROPS = settings(
-    max_examples=200,
+    max_examples=EXAMPLES,
     deadline=None,
     database=None,  # no .hypothesis folder in the work tree
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -70,15 +78,17 @@ def ll2m(lon, lat):
 
 
 def neighbours(d: District, code: str, same_community: bool | None = None) -> list[str]:
+    """The grids sharing an edge with grid ``code`` (of its community, of others, or all)."""
     g = d.grid2(code).geometry
     parent = d.grid2(code)["parent"]
     out = []
-    for c, p, h in zip(d.grids2["code"], d.grids2["parent"], d.grids2.geometry, strict=True):
+    for k in d.grids2.sindex.query(g, predicate="intersects"):
+        c, p, h = d.grids2["code"].iloc[k], d.grids2["parent"].iloc[k], d.grids2.geometry.iloc[k]
         if c == code or not geo.shares_edge(g, h):
             continue
         if same_community is None or (p == parent) == same_community:
             out.append(c)
-    return out
+    return sorted(out)
 
 
 def assert_sound(before: District, after: District, result, retired=(), full=True):
@@ -89,25 +99,31 @@ def assert_sound(before: District, after: District, result, retired=(), full=Tru
     assert len(set(codes)) == len(codes)
     assert shapely.coverage_is_valid(geoms)
     assert shapely.is_valid(geoms).all()
-    # the territory: its area, and the outline exactly covered
-    assert math.isclose(geo.areas_m2(geoms).sum(), TOTAL_M2, rel_tol=0, abs_tol=0.05)
-    union = shapely.coverage_union_all(geoms)
-    assert geo.area_m2(shapely.symmetric_difference(union, after.outline)) < 0.01
-    # nesting: each community is exactly the union of its grids
+    # the territory's area (a cut ending on the outline puts its end on the storage grid,
+    # within 1 cm of the line it meets: area moves by a few cm²)
+    assert math.isclose(geo.areas_m2(geoms).sum(), TOTAL_M2, rel_tol=0, abs_tol=SLACK_M2)
+    # nesting: each community is exactly the union of its grids (the others did not change)
+    changed = set(result.communities) | set(g2["parent"][g2["code"].isin(result.grids)])
+    old = dict(zip(before.grids1["code"], before.grids1.geometry, strict=True))
     for code, g in zip(after.grids1["code"], after.grids1.geometry, strict=True):
         kids = geoms[(g2["parent"] == code).to_numpy()]
         assert len(kids), code
-        assert geo.same(g, shapely.coverage_union_all(kids)), code
+        if code in changed:
+            assert geo.same(g, shapely.coverage_union_all(kids)), code
+        else:
+            assert g is old[code], code
     # every unit in exactly one existing grid, which holds it unless placed by hand
     where = dict(zip(codes, geoms, strict=True))
-    reasons = (
-        after.units[OVERRIDE] if OVERRIDE in after.units.columns else [None] * len(after.units)
+    units = after.units
+    assert set(units["grid"]) <= set(codes)
+    free = (
+        units[OVERRIDE].isna().to_numpy()
+        if OVERRIDE in units.columns
+        else np.ones(len(units), bool)
     )
-    for grid, pt, reason in zip(after.units["grid"], after.units.geometry, reasons, strict=True):
-        assert grid in where
-        if reason is None:
-            assert where[grid].distance(pt) < 1e-9, (grid, pt)
-    assert len(after.units) == len(before.units)
+    homes = np.array([where[c] for c in units["grid"]], dtype=object)
+    assert (shapely.distance(homes[free], units.geometry.to_numpy()[free]) < 1e-9).all()
+    assert list(units["code"]) == list(before.units["code"])
     # what the result names
     assert set(result.created) <= set(codes)
     assert not set(result.retired) & set(codes)
@@ -126,6 +142,7 @@ def assert_sound(before: District, after: District, result, retired=(), full=Tru
             communities=result.communities,
             units=result.units,
             full=report,
+            ours=local,
         )
         assert diff == {"only_check": [], "only_full": []}
 
@@ -241,7 +258,7 @@ def test_random_splits_keep_a_valid_coverage(k, f, j, angle):
     parent = SAMPLE.grid2(edit.code)["parent"]
     assert all(after.grid2(c)["parent"] == parent for c in result.created)
     areas = [geo.area_m2(after.grid2(c).geometry) for c in result.created]
-    assert math.isclose(sum(areas), geo.area_m2(SAMPLE.grid2(edit.code).geometry), abs_tol=0.01)
+    assert math.isclose(sum(areas), geo.area_m2(SAMPLE.grid2(edit.code).geometry), abs_tol=SLACK_M2)
     assert_sound(SAMPLE, after, result)
 
 
@@ -289,7 +306,7 @@ def test_random_boundary_moves_keep_a_valid_coverage(k, m, t1, t2, off):
     a, b = edit.codes
     gained = geo.area_m2(after.grid2(a).geometry) - geo.area_m2(SAMPLE.grid2(a).geometry)
     lost = geo.area_m2(after.grid2(b).geometry) - geo.area_m2(SAMPLE.grid2(b).geometry)
-    assert abs(gained + lost) < 0.05  # what one gains the other loses
+    assert abs(gained + lost) < SLACK_M2  # what one gains the other loses
     assert abs(gained) > 0
     assert_sound(SAMPLE, after, result)
 
@@ -311,7 +328,7 @@ _MAKE = {
 
 
 @PROPS
-@given(steps=st.lists(_step, min_size=2, max_size=6))
+@given(steps=st.lists(_step, min_size=2, max_size=8))
 def test_random_edit_sequences_keep_a_valid_coverage(steps):
     """Edits on edits, as a draft grows: each checked incrementally, the last one in full; the
     draft replayed from its stored edits gives the same district."""

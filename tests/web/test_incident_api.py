@@ -279,20 +279,29 @@ def test_the_list_filters_pages_and_maps(isite):
 
 def test_export_csv_and_xlsx(isite):
     report(isite, category="0101", description="导出 export-test", reporter="赵")
+    odd = report(isite, category="0101", description="控制\x01字符 export-test\x1f")
+    assert odd["description"] == "控制字符 export-test"  # control characters are not kept
     resp = call(
         isite, "dispatcher", "GET", "/api/v1/incidents/export?format=csv&q=export-test&lang=zh"
     )
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
-    assert len(rows) == 2 and "导出 export-test" in rows[1]
+    assert len(rows) == 3 and "导出 export-test" in rows[2]
     resp = call(
         isite, "dispatcher", "GET", "/api/v1/incidents/export?format=xlsx&q=export-test&lang=en"
     )
     sheet = openpyxl.load_workbook(io.BytesIO(resp.data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert len(values) == 2 and "导出 export-test" in values[1]
+    assert len(values) == 3 and "导出 export-test" in values[2]
     assert any("Category" in str(h) for h in values[0])
+    assert "赵" in values[2] and "Reporter" in values[0]
+    # a planner's export has no reporter's name or contact, as the planner's reads
+    planner = call(
+        isite, "planner", "GET", "/api/v1/incidents/export?format=csv&q=export-test&lang=en"
+    )
+    header, *rows = list(csv.reader(io.StringIO(planner.data.decode("utf-8-sig"))))
+    assert "Reporter" not in header and "Contact" not in header and "赵" not in rows[1]
     bad = call(isite, "dispatcher", "GET", "/api/v1/incidents/export?format=pdf")
     assert bad.status_code == 400
 
@@ -332,3 +341,42 @@ def test_unknown_incidents_and_photos_are_404(isite):
                  "/api/v1/incidents/99999999999999999999"):  # fmt: skip
         resp = call(isite, "admin", "GET", path)
         assert resp.status_code == 404 and resp.get_json()["error"]["status"] == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["q=9999999999", "q=13900001234", "q=%C2%B2", "q=99999999999999999999999", "id=%C2%B2",
+     "until=9999-12-31", "since=0001-01-01", "since=0001-01-01T00:00"],
+)  # fmt: skip
+def test_odd_list_queries_are_answered_not_crashed(isite, query):
+    resp = call(isite, "dispatcher", "GET", f"/api/v1/incidents?{query}")
+    assert resp.status_code in (200, 400), resp.get_data(as_text=True)[:200]
+    if resp.status_code == 400:
+        assert resp.get_json()["error"]["message"]
+
+
+def test_a_planner_cannot_find_incidents_by_the_reporters_name(isite):
+    report(isite, reporter="欧阳锋")
+    assert call(isite, "dispatcher", "GET", "/api/v1/incidents?q=欧阳锋").get_json()["total"] >= 1
+    assert call(isite, "planner", "GET", "/api/v1/incidents?q=欧阳锋").get_json()["total"] == 0
+
+
+def test_a_coordinate_beyond_any_float_is_refused(isite):
+    body = '{"x": 1' + "0" * 400 + ', "y": 32, "category": "0601"}'
+    resp = call(
+        isite, "dispatcher", "POST", "/api/v1/incidents", data=body, content_type="application/json"
+    )
+    assert resp.status_code == 400 and "finite" in resp.get_json()["error"]["message"]
+
+
+def test_an_office_acts_only_while_escalated_to_it(isite):
+    inc = report(isite, dispatch=True)
+    step(isite, "worker", inc["id"], action="escalate", note="会办", office=OFFICE)
+    step(isite, "office", inc["id"], action="resolve", note="已修复")
+    step(isite, "dispatcher", inc["id"], action="reopen", note="又坏了")
+    resp = call(isite, "office", "POST", f"/api/v1/incidents/{inc['id']}/photos",
+                data={"photos": (io.BytesIO(png()), "p.png")})  # fmt: skip
+    assert (
+        resp.status_code == 403
+        and "only while it is escalated" in resp.get_json()["error"]["message"]
+    )

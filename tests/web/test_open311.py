@@ -301,6 +301,9 @@ def test_list_filters(site):
         ("start_date=yesterday", "start_date: a W3C datetime"),
         ("start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", "more than 90 days"),
         ("start_date=2026-06-01&end_date=2026-01-01", "end_date is before start_date"),
+        ("end_date=9999-12-31", "end_date: a W3C datetime"),
+        ("start_date=0001-01-01T00:00:00%2B14:00", "start_date: a W3C datetime"),
+        ("service_request_id=%C2%B2", "service_request_id: up to 1000 request ids"),
     ],
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -474,3 +477,11 @@ def test_wrong_keys_are_throttled_with_the_apis_count(make_site):
     for _ in range(6):  # good keys are never counted
         keyed = {"api_key": site.tokens["dispatcher"]}
         assert client.get(f"{ROOT}/requests.json", query_string=keyed, environ_overrides=near).status_code == 200  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path", ["requests/%C2%B2.json", "tokens/%C2%B2.xml", "requests/99999999999999999999.json"]
+)
+def test_ids_that_cannot_be_are_404(site, path):
+    resp = site.client().get(f"{ROOT}/{path}")
+    assert resp.status_code == 404

@@ -615,15 +615,19 @@
     const seq = ++incidentSeq;
     const crs = displayCrs;
     try {
-      const fc = await getJSON(apiUrl(cfg.api.incidents, {
-        format: "geojson", state: cfg.open_states.join(","), sort: "-created_at", limit: 1000, crs,
+      // the overdue ones asked for apart, so that a page limit never leaves them out
+      const get = (overdue) => getJSON(apiUrl(cfg.api.incidents, {
+        format: "geojson", state: cfg.open_states.join(","), overdue, sort: "-created_at", limit: 1000, crs,
       }));
+      const [late, rest] = await Promise.all([get(true), get(false)]);
       if (seq !== incidentSeq) return null;
+      const features = late.features.concat(rest.features);
       incidents.clearLayers();
-      incidents.addLayers(fc.features.map(incidentMarker));
-      const late = fc.features.filter((f) => f.properties.overdue).length;
-      incidentCount.textContent = fmt(S.incidents_count, { n: fc.total.toLocaleString(), o: late.toLocaleString() });
-      return fc.features.length;
+      incidents.addLayers(features.map(incidentMarker));
+      incidentCount.textContent = fmt(S.incidents_count, {
+        n: (late.total + rest.total).toLocaleString(), o: late.total.toLocaleString(),
+      });
+      return features.length;
     } catch (err) {
       if (seq === incidentSeq) incidentCount.textContent = S.incidents_failed;
       return null;

@@ -35,14 +35,20 @@ from geogrid.service import Service
 
 
 def fill(store: Store) -> dict:
-    """Everything the service keeps: versions (published, superseded, draft), a roster with
-    changes and a vacancy, users (one inactive), tokens (one revoked), incidents with logs."""
+    """Everything the service keeps: versions (published, superseded, draft), a planner's draft
+    with an undone edit, a roster with changes and a vacancy, users (one inactive), tokens (one
+    revoked), incidents with logs."""
     Service.bootstrap(store)
     d1 = sample()
     other = sibling(d1)
     d2 = with_worker(swap_grids(d1), other, "新网格员", None)
     v2 = store.publish(store.create_version(d2, actor="planner", note="调整").id, actor="chief")
     store.create_version(d1, actor="planner", note="草稿 draft", meta={"来源": "测试", "n": 1.5})
+    draft = store.create_draft(DISTRICT, v2.id, "规划草稿", actor="planner")
+    for k, name in enumerate(("新名", "再改")):
+        edit = {"kind": "rename", "code": other, "name": name}
+        store.append_edit(draft.id, edit, actor="planner", revision=k)
+    store.undo_edit(draft.id, actor="planner")
     store.assign(DISTRICT, OWNER, "worker", "王新", "13800000001", actor="disp")
     store.assign(DISTRICT, other, "worker", None, actor="disp")  # vacant
     admin = store.create_user("admin", "long-enough-pw", "admin", display_name="管理员")

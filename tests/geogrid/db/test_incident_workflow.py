@@ -383,11 +383,32 @@ def test_possible_duplicates_are_found_and_merged_keeping_both_reporters(module_
     assert merged.events[-1]["detail"] == {"incident": dup_id, "reporter": "乙", "channel": "phone"}
     # a merged incident is over, and nothing merges into a closed one
     closed = walk(svc, PATHS[wf.CLOSED])
-    with pytest.raises(InputError, match="merge only into an open incident"):
+    with pytest.raises(InputError, match="merge only into one not yet resolved"):
         U.act(svc, DISP, new(svc).id, "merge", into=closed.id)
+    # nor into a resolved one (the problem back is a recurrence) nor is it offered as one
+    resolved = walk(svc, PATHS[wf.RESOLVED])
+    assert resolved.id not in {i.id for i, _ in U.duplicates(svc, DISP, *POINT, category=CAT)}
+    before = svc.store.count_incidents(svc.district_code)
+    with pytest.raises(InputError, match="is resolved: merge only into one not yet resolved"):
+        U.report(svc, DISP, *POINT, category=CAT, merge_into=resolved.id)
+    assert svc.store.count_incidents(svc.district_code) == before  # nothing half-written
     with pytest.raises(InputError, match="into itself"):
         inc = new(svc)
         U.act(svc, DISP, inc.id, "merge", into=inc.id)
+
+
+def test_a_report_merged_into_an_incident_changed_meanwhile_is_not_kept(module_service):
+    """Report and merge are one transaction: a target changed since it was read refuses both."""
+    svc = module_service
+    target = walk(svc, ["dispatch"])
+    take(svc, target, "accept")  # someone accepts it while the report is being typed
+    values = {k: getattr(target, k) for k in ("district_code", "version_id", "grid_code",
+              "grid1_code", "lon", "lat", "category", "channel")}  # fmt: skip
+    values.update(description="又坏了", state=wf.REPORTED, recurrences=0)
+    before = svc.store.count_incidents(svc.district_code)
+    with pytest.raises(Conflict, match="changed by someone else"):
+        svc.store.create_incident(values, actor="disp", merge_into=target)
+    assert svc.store.count_incidents(svc.district_code) == before
 
 
 def test_reassigning_is_an_explicit_logged_step(module_service):
@@ -409,8 +430,8 @@ def test_reassigning_is_an_explicit_logged_step(module_service):
 # ---------------------------------------------------------------------- lists
 def test_lists_filter_sort_and_page_in_sql(module_service):
     svc = module_service
-    a = walk(svc, ["dispatch"])
-    b = walk(svc, ["dispatch"])
+    a = walk(svc, ["dispatch"], new(svc, category="0101"))
+    b = walk(svc, ["dispatch"], new(svc, category="0102"))
     with svc.store.engine.begin() as conn:  # a's deadline has passed
         conn.execute(
             t.incidents.update()

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import re
 
-
-def _login_as(page, live, username, password):
-    page.goto(f"{live.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{live.url}/")
+from browser_support import log_in_as
 
 
 def test_intake_to_the_incident_page_and_its_map(page, live, passwords):
-    _login_as(page, live, "admin", passwords["admin"])
+    log_in_as(page, live, "admin", passwords["admin"])
     page.goto(f"{live.url}/incidents/new?x=118.93&y=32.11")
     assert not page.is_visible("input[name=informant_name]")
     page.select_option("select[name=channel]", "patrol")
@@ -37,7 +31,7 @@ def test_intake_to_the_incident_page_and_its_map(page, live, passwords):
 
 
 def test_incident_pages_fit_a_phone(page, live, passwords):
-    _login_as(page, live, "admin", passwords["admin"])
+    log_in_as(page, live, "admin", passwords["admin"])
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live.url}/incidents/new?x=118.917&y=32.1")
     page.select_option("select[name=category]", "0101")

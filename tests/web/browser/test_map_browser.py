@@ -32,17 +32,20 @@ def pixel(page, lat: float, lon: float) -> tuple[float, float]:
     )
 
 
-def hide_units(page):
-    """Untick the units overlay in the layer control (its clusters would take the click)."""
-    page.evaluate(
-        """() => {
-            const id = L.stamp(geogridLayers.units);
-            const box = [...document.querySelectorAll('.leaflet-control-layers-overlays input')]
-                .find((i) => i.layerId === id);
-            if (box.checked) box.click();
-        }"""
-    )
-    assert not page.evaluate("geogridMap.hasLayer(geogridLayers.units)")
+def hide_units(page, layers=("units", "incidents")):
+    """Untick the units' and the incidents' overlays in the layer control (their markers and
+    clusters would take the click)."""
+    for layer in layers:
+        page.evaluate(
+            """(layer) => {
+                const id = L.stamp(geogridLayers[layer]);
+                const box = [...document.querySelectorAll('.leaflet-control-layers-overlays input')]
+                    .find((i) => i.layerId === id);
+                if (box.checked) box.click();
+            }""",
+            layer,
+        )
+        assert not page.evaluate("(layer) => geogridMap.hasLayer(geogridLayers[layer])", layer)
 
 
 def choose_base(page, role: str):

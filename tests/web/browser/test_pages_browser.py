@@ -5,14 +5,7 @@ loads with no blocked script, style or image, no JavaScript error and no request
 from __future__ import annotations
 
 import pytest
-
-
-def _login_as(page, live, username, password):
-    page.goto(f"{live.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{live.url}/")
+from browser_support import log_in_as
 
 
 @pytest.mark.parametrize(
@@ -24,7 +17,7 @@ def _login_as(page, live, username, password):
     ],
 )
 def test_page_works_under_the_policy(page, live, passwords, path, selector):
-    _login_as(page, live, "admin", passwords["admin"])
+    log_in_as(page, live, "admin", passwords["admin"])
     response = page.goto(f"{live.url}{path}")
     assert response.status == 200
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
