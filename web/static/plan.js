@@ -499,7 +499,13 @@
     const list = await loadList(wanted);
     const id = wanted || (list.length ? list[0].id : null);
     if (id) await load(id);
-    else say(S.no_draft);
+    else {
+      // no draft yet: the current grids, to look at before opening one
+      say(S.no_draft);
+      const current = await api("GET", "/grids?level=2&simplify=2");
+      grids.addData(current);
+      if (current.features.length) { map.fitBounds(grids.getBounds(), { padding: [10, 10] }); fitted = true; }
+    }
     document.body.dataset.ready = "1";
   });
 })();
