@@ -22,6 +22,7 @@ from . import (
     limits,
     maps,
     open311,
+    planning,
     security,
     text,
 )
@@ -55,6 +56,7 @@ def build(config: dict | None = None) -> Flask:
         api,
         search,
         incidents,
+        planning,
         open311,
         account,
         admin,

@@ -1,4 +1,4 @@
-"""Front-end libraries (Leaflet and its plugins, Swagger UI) served by the app itself.
+"""Front-end libraries (Leaflet and its plugins, Leaflet-Geoman, Swagger UI) served by the app itself.
 
 They are installed from the npm registry at set-up time (``npm ci``, pinned in
 ``package-lock.json``) into ``node_modules/``; nothing is loaded from a CDN, since government
@@ -21,6 +21,7 @@ PACKAGES = {
     "leaflet": "leaflet/dist",
     "markercluster": "leaflet.markercluster/dist",
     "swagger-ui": "swagger-ui-dist",
+    "geoman": "@geoman-io/leaflet-geoman-free/dist",
 }
 
 

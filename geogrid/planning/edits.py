@@ -35,7 +35,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import geopandas as gpd
@@ -572,7 +572,7 @@ class MoveBoundary(Edit):
                 old = shapely.line_merge(other)
         cross = shapely.get_parts(shapely.intersection(line, edge))
         pos = shapely.line_locate_point(edge, shapely.points(shapely.get_coordinates(cross)))
-        lo, hi = d1 - 1e-9, d2 + 1e-9
+        lo, hi = d1 - 1e-6, d2 + 1e-6  # degrees: ends rounded to the grid lie within 1e-7
         if (
             len(pos)
             and not edge.is_closed
@@ -593,22 +593,17 @@ class MoveBoundary(Edit):
                 "boundary and come back to it"
             )
 
+        swap = {ca: cb, cb: ca}
+        flipped: list = []
+
         def assign(faces, owners):
+            # the faces between the old boundary and the line change sides
             inside = shapely.area(shapely.intersection(faces, loops)) > 0.5 * shapely.area(faces)
-            out = []
-            for f, o, flip in zip(faces, owners, inside, strict=True):
-                del f
-                out.append({ca: cb, cb: ca}.get(o, o) if flip else o)
+            out = [swap.get(o, o) if flip else o for o, flip in zip(owners, inside, strict=True)]
+            flipped[:] = [f for f, o, n in zip(faces, owners, out, strict=True) if o != n]
             return out
 
-        flipped = []
-
-        def assign_and_measure(faces, owners):
-            out = assign(faces, owners)
-            flipped.extend(f for f, o, n in zip(faces, owners, out, strict=True) if o != n)
-            return out
-
-        result = change.retile([a, b], [line], assign_and_measure)
+        result = change.retile([a, b], [line], assign)
         moved = geo.area_m2(shapely.union_all(flipped)) if flipped else 0.0
         if moved < MIN_PIECE_M2:
             raise InputError(
@@ -1070,5 +1065,3 @@ EDITS = (
     Recode,
     SetWorker,
 )
-
-del field

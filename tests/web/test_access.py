@@ -15,6 +15,7 @@ from web_support import OFFICE, ROLES, WORKER_GRID
 
 from geogrid.access import RULES, SYSTEM
 from geogrid.usecases import incidents as uc
+from geogrid.usecases import planning
 
 POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.93, 32.11]}}
 #: endpoint -> (method, path, body, operation); operation None: public (no token needed)
@@ -50,6 +51,31 @@ INCIDENT_CASES = {
 }  # fmt: skip
 
 
+#: draft endpoints -> (method, path, body, operation, state of a new draft, success status):
+#: each request acts on a new draft ("edited": with one edit; "undone": that edit undone;
+#: "stale": another draft published after it was opened; "published": a version after the
+#: first one is current)
+DRAFT_CASES = {
+    "api.drafts": ("GET", "/api/v1/drafts?status=all", None, "drafts", None, 200),
+    "api.open_draft": ("POST", "/api/v1/drafts", {"name": "新草稿"}, "edit_draft", None, 201),
+    "api.draft": ("GET", "/api/v1/drafts/{draft}", None, "drafts", "edited", 200),
+    "api.edit_draft": ("POST", "/api/v1/drafts/{draft}/edits", {"kind": "rename", "code": WORKER_GRID, "name": "改名", "revision": 0}, "edit_draft", "open", 200),
+    "api.undo_draft": ("POST", "/api/v1/drafts/{draft}/undo", {"revision": 1}, "edit_draft", "edited", 200),
+    "api.redo_draft": ("POST", "/api/v1/drafts/{draft}/redo", {}, "edit_draft", "undone", 200),
+    "api.draft_impact": ("GET", "/api/v1/drafts/{draft}/impact", None, "drafts", "edited", 200),
+    "api.publish_draft": ("POST", "/api/v1/drafts/{draft}/publish", {"message": "改名"}, "publish", "edited", 200),
+    "api.rebase_draft": ("POST", "/api/v1/drafts/{draft}/rebase", {}, "edit_draft", "stale", 200),
+    "api.discard_draft": ("POST", "/api/v1/drafts/{draft}/discard", {}, "edit_draft", "open", 200),
+    "api.rollback": ("POST", "/api/v1/versions/1/rollback", {"message": "回退"}, "rollback", "published", 200),
+}  # fmt: skip
+_names = iter(range(10**6))
+
+
+def _rename(svc, draft_id: int) -> None:
+    edit = {"kind": "rename", "code": "320113005001001", "name": f"名字{next(_names)}"}
+    planning.edit(svc, SYSTEM, draft_id, edit, 0)
+
+
 def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 40, 40)).save(out, "PNG")
@@ -58,9 +84,10 @@ def png() -> bytes:
 
 def test_every_api_route_has_a_rule(site):
     routes = {r.endpoint for r in site.app.url_map.iter_rules() if r.rule.startswith("/api/")}
-    cases = set(CASES) | set(INCIDENT_CASES)
+    cases = set(CASES) | set(INCIDENT_CASES) | set(DRAFT_CASES)
     assert routes - cases == set(), "an API route without a case in the role matrix"
-    assert {c[3] for c in [*CASES.values(), *INCIDENT_CASES.values()] if c[3]} <= set(RULES)
+    every = [*CASES.values(), *INCIDENT_CASES.values(), *DRAFT_CASES.values()]
+    assert {c[3] for c in every if c[3]} <= set(RULES)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +119,55 @@ def test_incident_role_matrix(incident_site, role, endpoint, auth, login, csrf_t
     else:  # a logged-in user's session; what it changes carries the page's CSRF token
         login(client, role)
         headers = {} if method == "GET" else {"X-CSRFToken": csrf_token(client, "/account/tokens")}
+    resp = client.open(path, method=method, headers=headers, **kw)
+    if role in RULES[op].roles:
+        assert resp.status_code == ok, resp.get_data(as_text=True)[:300]
+    else:
+        assert resp.status_code == 403
+        error = json.loads(resp.get_data())["error"]
+        assert error["status"] == 403 and "may not" in error["message"]
+
+
+@pytest.fixture(scope="module")
+def draft_site(make_site):
+    return make_site("sqlite")
+
+
+def _draft(svc, state: str | None) -> int:
+    """A new draft in ``state`` (see DRAFT_CASES)."""
+    if state == "published":
+        other = planning.open_draft(svc, SYSTEM, "已发布").draft.id
+        _rename(svc, other)
+        planning.publish(svc, SYSTEM, other, "改名")
+        return 0
+    draft_id = planning.open_draft(svc, SYSTEM, "草稿").draft.id
+    if state in ("edited", "undone"):
+        _rename(svc, draft_id)
+    if state == "undone":
+        planning.undo(svc, SYSTEM, draft_id)
+    if state == "stale":
+        _rename(svc, draft_id)
+        other = planning.open_draft(svc, SYSTEM, "抢先").draft.id
+        _rename(svc, other)
+        planning.publish(svc, SYSTEM, other, "抢先发布")
+    return draft_id
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(DRAFT_CASES))
+def test_draft_role_matrix(draft_site, role, endpoint, auth, login, csrf_token):
+    method, path, body, op, state, ok = DRAFT_CASES[endpoint]
+    site = draft_site
+    if state:
+        path = path.format(draft=_draft(site.service, state))
+    client = site.client()
+    if auth == "token":
+        headers = site.headers(role)
+    else:
+        login(client, role)
+        headers = {} if method == "GET" else {"X-CSRFToken": csrf_token(client, "/account/tokens")}
+    kw = {"json": body} if body is not None else {}
     resp = client.open(path, method=method, headers=headers, **kw)
     if role in RULES[op].roles:
         assert resp.status_code == ok, resp.get_data(as_text=True)[:300]

@@ -28,6 +28,7 @@ ONLY = {
     "incidents.save_category": RULES["categories"].roles,
     "incidents.new": RULES["report_incident"].roles,
     "incidents.create": RULES["report_incident"].roles,
+    "planning.plan": RULES["edit_draft"].roles,
     # the API's operations that not every role may call (the whole matrix: test_access.py)
     "api.locate_many": RULES["locate_many"].roles,
     "api.versions": RULES["versions"].roles,
@@ -67,8 +68,8 @@ def acc_site(make_site):
 
 #: Open311 knows no sessions, only its api_key: tests/web/test_open311.py covers it. The
 #: incident API acts on incidents in states and grids of its own: test_access.py's incident
-#: matrix covers it, with tokens and sessions.
-OWN_TABLES = ("/open311/", "/api/v1/incident")
+#: matrix covers it, with tokens and sessions; the drafts API and rollback too (its draft matrix).
+OWN_TABLES = ("/open311/", "/api/v1/incident", "/api/v1/drafts", "/api/v1/versions/<int:number>/")
 
 
 def routes(app):
