@@ -35,7 +35,6 @@ from shapely import STRtree
 from ..model import District
 from ..validate import Finding, Report, validate
 from ..validate.layers import _Layer
-from ..validate.report import _LAYER_NAMES, _m, _m2
 from ..validate.validator import _Validator
 from . import geometry as geo
 from .edits import OVERRIDE, EditResult, reason
@@ -103,49 +102,16 @@ class _Local(_Validator):
         self.check_shapes(self.g2)
         return self.report()
 
-    def check_shapes(self, layer: _Layer) -> None:
-        """The full validator's shape notices, against the median of the whole layer (for the
-        focus only)."""
-        idx = np.flatnonzero(layer.valid)
+    def shape_indices(self, layer: _Layer) -> np.ndarray:
+        """The shape notices of the focus only (the full validator's checks)."""
+        idx = super().shape_indices(layer)
         if self.focus is not None:
             idx = idx[[layer.codes[i] in self.focus for i in idx]]
-        if not len(idx):
-            return
-        geoms = layer.metric[idx]
-        areas = shapely.area(geoms)
-        box = shapely.get_exterior_ring(shapely.oriented_envelope(geoms))
-        p0, p1, p2 = (shapely.get_point(box, k) for k in range(3))
-        side = np.fmax(shapely.distance(p0, p1), shapely.distance(p1, p2))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            thin = np.where(areas > 0, side**2 / areas, np.inf)
-        kind = _LAYER_NAMES[layer.name]
-        for k in np.flatnonzero(thin > self.thinness):
-            i = idx[k]
-            self.add(
-                "sliver",
-                f"{layer.where(i, cap=True)} is a sliver: {_m(side[k])} long for "
-                f"{_m2(areas[k])}, thinness {thin[k]:.1f} (limit {self.thinness:g}).",
-                layer.name,
-                (layer.labels[i],),
-                layer.geoms[i],
-            )
-        median = self.medians[layer.name]
-        for k in range(len(idx)):
-            i, a = idx[k], float(areas[k])
-            if a < median / self.size_factor:
-                check, rel = "size-small", f"less than 1/{self.size_factor:g} of"
-            elif a > median * self.size_factor:
-                check, rel = "size-large", f"more than {self.size_factor:g} times"
-            else:
-                continue
-            self.add(
-                check,
-                f"{layer.where(i, cap=True)} has {_m2(a)}, {rel} the median {kind} "
-                f"({_m2(median)}).",
-                layer.name,
-                (layer.labels[i],),
-                layer.geoms[i],
-            )
+        return idx
+
+    def median_area(self, layer: _Layer, areas: np.ndarray) -> float:
+        """Sizes compared with the median of the whole layer, not of the focus."""
+        return self.medians[layer.name]
 
 
 def _median(geoms) -> float:

@@ -13,8 +13,16 @@ class ShapeChecks:
     """Notices on shapes: slivers and grids much smaller or larger than usual."""
 
     # ------------------------------------------------------------------ shape notices
+    def shape_indices(self, layer: _Layer) -> np.ndarray:
+        """The polygons whose shapes are checked (every valid one; a partial check narrows it)."""
+        return np.flatnonzero(layer.valid)
+
+    def median_area(self, layer: _Layer, areas: np.ndarray) -> float:
+        """The area a polygon's size is compared with (the median of those checked)."""
+        return float(np.median(areas))
+
     def check_shapes(self, layer: _Layer) -> None:
-        idx = np.flatnonzero(layer.valid)
+        idx = self.shape_indices(layer)
         if not len(idx):
             return
         geoms = layer.metric[idx]
@@ -36,7 +44,7 @@ class ShapeChecks:
                 (layer.labels[i],),
                 layer.geoms[i],
             )
-        median = float(np.median(areas))
+        median = self.median_area(layer, areas)
         for k in range(len(idx)):
             i, a = idx[k], float(areas[k])
             if a < median / self.size_factor:
