@@ -7,7 +7,6 @@ for tests only: ``coordTransform`` (naive inverses) and ``prcoords`` (iterative 
 from __future__ import annotations
 
 import math
-import timeit
 
 import coordTransform.coordTransform as ct
 import numpy as np
@@ -489,14 +488,13 @@ def test_mismatched_array_shapes_raise_coordinate_error():
         to_wgs84(["a", "b"], [32.1, 32.11], "gcj02")
 
 
-def test_identity_fast_path_stays_cheap():
-    # the single-point locator calls this per request: keep it well under a microsecond
-    timer = timeit.Timer("to_wgs84(118.93, 32.11, 'wgs84')", globals={"to_wgs84": to_wgs84})
-    per_call = min(timer.repeat(repeat=5, number=20000)) / 20000
-    assert per_call < 1e-6
-    timer = timeit.Timer("f(118.935, 32.108, 'gcj02')", globals={"f": to_wgs84})
-    per_call = min(timer.repeat(repeat=5, number=2000)) / 2000
-    assert per_call < 30e-6  # about 5 us
+def test_identity_fast_path_returns_the_input_untouched():
+    # the single-point locator calls this per request: WGS-84 in is WGS-84 out, the very values
+    # (no projection round trip; its speed is bench/locate_bench.py's to measure, not a test's)
+    lon, lat = to_wgs84(118.93, 32.11, "wgs84")
+    assert (lon, lat) == (118.93, 32.11)
+    glon, glat = to_wgs84(118.935, 32.108, "gcj02")
+    assert 400 < float(distance_m(118.935, 32.108, glon, glat)) < 700  # the GCJ-02 offset here
 
 
 # --------------------------------------------------------------------------------------------
