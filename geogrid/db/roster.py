@@ -97,7 +97,8 @@ def sync_roster(
     conn, district_code: str, version_id: int, replaced: int | None, when: datetime, actor: str
 ) -> None:
     """Put on duty the people a newly published version names where it changed them (see
-    :func:`geogrid.roster.changes_on_publish`), in the publishing transaction."""
+    :func:`geogrid.roster.changes_on_publish`), and end the duties of grids it no longer has,
+    in the publishing transaction."""
     g = t.grids.c
 
     def named(vid):
@@ -108,7 +109,24 @@ def sync_roster(
 
     current = duties_at(conn, district_code, when)
     before = named(replaced) if replaced is not None else {}
-    changes = list(roster.changes_on_publish(named(version_id), before, current))
+    after = named(version_id)
+    gone = sorted(set(current) - set(after) - {district_code})
+    if gone:  # a retired grid's people are on duty there no longer
+        d = t.duties.c
+        conn.execute(
+            t.duties.update()
+            .where(
+                d.district_code == district_code, d.grid_code.in_(gone), d.valid_from <= when,
+                sa.or_(d.valid_to.is_(None), d.valid_to > when),
+            )
+            .values(valid_to=when)
+        )  # fmt: skip
+        conn.execute(
+            t.duties.delete().where(
+                d.district_code == district_code, d.grid_code.in_(gone), d.valid_from > when
+            )
+        )
+    changes = list(roster.changes_on_publish(after, before, current))
     for code, role, name, phone, title in changes:
         assign_duty(conn, district_code, code, role, name, phone, title, when, actor)
 

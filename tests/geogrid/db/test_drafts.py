@@ -16,6 +16,7 @@ from geogrid.access import Actor
 from geogrid.db import Store
 from geogrid.db import schema as t
 from geogrid.db.dump import dump, restore
+from geogrid.db.types import utcnow
 from geogrid.errors import Conflict, Forbidden, InputError, NotFound, ValidationFailed
 from geogrid.incidents import CLOSED
 from geogrid.planning import OVERRIDE, Split
@@ -225,6 +226,10 @@ def test_publish_moves_units_and_open_incidents(svc):
     assert store.incident(done_.id).grid_code == NEXT
     assert store.incident(stays.id).grid_code == OWNER
     assert svc.locate(x, y).grid2.code == OWNER  # this process answers from v2 at once
+    # the retired grid's worker is on duty there no longer (the duty ended at publishing)
+    [duty] = [d for d in store.duty_history(DISTRICT, NEXT) if d.role == "worker"][-1:]
+    assert duty.name == "苏雪" and duty.valid_to is not None
+    assert NEXT not in store.duties_at(DISTRICT, utcnow())
     # the audit log says who published what, and why
     with store.engine.connect() as conn:
         row = conn.execute(
