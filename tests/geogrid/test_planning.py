@@ -233,7 +233,13 @@ REFUSALS = {
     "split": ("parts: a split makes two", "does not cut grid", "too small for a grid"),
     "merge": (),
     "drag_vertex": ("would make grid", "would break the edges"),
-    "move_boundary": ("leaves grids", "would leave grid", "beyond its own ends", "crosses itself"),
+    "move_boundary": (
+        "leaves grids",
+        "would leave grid",
+        "beyond its own ends",
+        "crosses itself",
+        "must leave the boundary and come back to it",
+    ),  # a line along the edge
     "move_grid": ("is the only grid of community",),
 }
 
