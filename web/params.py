@@ -123,3 +123,24 @@ def bbox(name: str = "bbox"):
     if box[0] > box[2] or box[1] > box[3]:
         raise InputError("bbox must be minlon,minlat,maxlon,maxlat with min <= max")
     return box
+
+
+def json_object(allowed: set[str] | None = None, *, empty_ok: bool = False) -> dict:
+    """The request's JSON object body (an empty body is ``{}`` with ``empty_ok``); with
+    ``allowed``, any other field is an error (a misspelt field is refused, not dropped)."""
+    if empty_ok and not request.get_data():
+        return {}
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise InputError("the body must be a JSON object")
+    return only_fields(data, allowed) if allowed is not None else data
+
+
+def only_fields(data: dict, allowed: set[str]) -> dict:
+    """``data`` if it has no field but ``allowed`` ones, else :class:`InputError` naming one."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise InputError(
+            f"unknown field {sorted(map(str, unknown))[0]!r} (fields: {', '.join(sorted(allowed))})"
+        )
+    return data

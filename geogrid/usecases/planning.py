@@ -363,6 +363,16 @@ def drafts(svc, actor: Actor, *, status: str | None = OPEN_DRAFT) -> list[DraftI
     return svc.store.drafts(svc.district_code, status=status)
 
 
+def workload_of(svc, state: DraftState) -> dict:
+    """The workload of a drafted district (:func:`geogrid.planning.workload.workload`), with
+    today's open incidents counted by the draft's own grids."""
+    from ..planning.workload import count_points, workload
+
+    places = svc.store.open_incident_places(svc.district_code)
+    lons, lats = [p.lon for p in places], [p.lat for p in places]
+    return workload(state.district, open_incidents=count_points(state.district, lons, lats))
+
+
 def draft_state(svc, actor: Actor, draft_id: int) -> DraftState:
     """A draft as it stands (any status: a published or discarded draft reads as it was)."""
     actor.require("drafts")

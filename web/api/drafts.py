@@ -16,9 +16,9 @@ from geogrid.errors import InputError, NotFound
 from geogrid.model import feature_collection
 from geogrid.planning import edit_from_dict
 from geogrid.planning.impact import to_geojson
-from geogrid.planning.workload import count_points, workload
 from geogrid.usecases import planning as uc
 
+from .. import params
 from ..openapi import register_schema
 from ..params import MAX_INT
 from ..responses import json_response, record
@@ -154,22 +154,8 @@ register_schema(
 
 # ---------------------------------------------------------------------- helpers
 def _body(allowed: set[str] | None = None) -> dict:
-    """The JSON object of the request (an empty body reads as ``{}``); ``allowed``: its
-    fields (others are an error)."""
-    if not request.get_data():
-        data = {}
-    else:
-        data = request.get_json(force=True, silent=True)
-        if not isinstance(data, dict):
-            raise InputError("the body must be a JSON object")
-    if allowed is not None:
-        unknown = set(data) - allowed
-        if unknown:
-            raise InputError(
-                f"unknown field {sorted(map(str, unknown))[0]!r} "
-                f"(fields: {', '.join(sorted(allowed))})"
-            )
-    return data
+    """The JSON object of the request (an empty body reads as ``{}``)."""
+    return params.json_object(allowed, empty_ok=True)
 
 
 def _revision(data: dict) -> int | None:
@@ -200,18 +186,11 @@ def grids_geojson(district, codes=None) -> dict:
     return feature_collection(rows)
 
 
-def _workload(svc, state) -> dict:
-    """The workload of a drafted district: the open incidents counted by the draft's grids."""
-    places = svc.store.open_incident_places(svc.district_code)
-    open_counts = count_points(state.district, [p.lon for p in places], [p.lat for p in places])
-    return workload(state.district, open_incidents=open_counts)
-
-
 def _state(svc, state, codes=None) -> dict:
     out = state.to_dict()
     out["geojson"] = grids_geojson(state.district, codes)
     out["partial"] = codes is not None
-    out["workload"] = _workload(svc, state)
+    out["workload"] = uc.workload_of(svc, state)
     return out
 
 

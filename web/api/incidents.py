@@ -171,9 +171,7 @@ def _body(allowed: set[str]) -> tuple[dict, list[bytes]]:
     """The fields of a JSON or multipart body (only ``allowed`` ones: a misspelt field is an
     error, not silently dropped) and the photos uploaded with it."""
     if request.mimetype == "application/json":
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise InputError("the body must be a JSON object")
+        data = params.json_object()
         photos: list[bytes] = []
     elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         data = {k: v for k, v in request.form.items()}
@@ -187,11 +185,7 @@ def _body(allowed: set[str]) -> tuple[dict, list[bytes]]:
         raise UnsupportedMediaType(
             f"send JSON or multipart/form-data, not {request.mimetype or 'an untyped body'}"
         )
-    unknown = set(data) - allowed
-    if unknown:
-        raise InputError(
-            f"unknown field {sorted(map(str, unknown))[0]!r} (fields: {', '.join(sorted(allowed))})"
-        )
+    params.only_fields(data, allowed)
     return {k: _value(k, v) for k, v in data.items() if v is not None and v != ""}, photos
 
 
