@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..errors import Conflict, InputError, NotFound
-from ..incidents import OPEN
+from ..incidents import FINAL, OPEN
 from ..model import District
 from . import schema as t
 from .base import StoreBase, audit
@@ -145,6 +145,19 @@ class DraftStore(StoreBase):
                 sa.select(i.id, i.state, i.lon, i.lat, i.grid_code, i.worker)
                 .where(i.district_code == district_code, i.state.in_(sorted(OPEN)))
                 .order_by(i.id)
+            ).all()
+
+    def incident_places_since(self, district_code: str, since: datetime) -> list:
+        """The ``lon, lat`` of every incident reported at or after ``since``, except those
+        cancelled or merged into another (a workload counts problems, not duplicates)."""
+        i = t.incidents.c
+        with self._read() as conn:
+            return conn.execute(
+                sa.select(i.lon, i.lat).where(
+                    i.district_code == district_code,
+                    i.created_at >= since,
+                    i.state.not_in(sorted(FINAL)),
+                )
             ).all()
 
     # ------------------------------------------------------------------ changing

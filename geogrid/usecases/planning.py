@@ -34,10 +34,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from .. import settings
 from ..access import Actor
 from ..db.drafts import OPEN_DRAFT, DraftEdit, DraftInfo
+from ..db.types import utcnow
 from ..db.versions import VersionInfo
 from ..errors import Conflict, InputError, NotFound, ValidationFailed
 from ..model import District
@@ -52,6 +54,8 @@ KEEP_STATES = 16
 KEEP_BASES = 4
 #: Longest publishing message.
 MAX_MESSAGE = 2000
+#: The workload counts the incidents reported in this many days before today (12 months).
+WORKLOAD_DAYS = 365
 
 _lock = threading.Lock()
 
@@ -363,14 +367,22 @@ def drafts(svc, actor: Actor, *, status: str | None = OPEN_DRAFT) -> list[DraftI
     return svc.store.drafts(svc.district_code, status=status)
 
 
-def workload_of(svc, state: DraftState) -> dict:
+def workload_of(svc, state: DraftState, *, now: datetime | None = None) -> dict:
     """The workload of a drafted district (:func:`geogrid.planning.workload.workload`), with
-    today's open incidents counted by the draft's own grids."""
+    today's open incidents and those of the last 12 months (:data:`WORKLOAD_DAYS` days before
+    ``now``; cancelled and merged ones left out) counted by the draft's own grids, wherever
+    they were recorded."""
     from ..planning.workload import count_points, workload
 
-    places = svc.store.open_incident_places(svc.district_code)
-    lons, lats = [p.lon for p in places], [p.lat for p in places]
-    return workload(state.district, open_incidents=count_points(state.district, lons, lats))
+    def counted(places) -> dict[str, int]:
+        return count_points(state.district, [p.lon for p in places], [p.lat for p in places])
+
+    since = (now or utcnow()) - timedelta(days=WORKLOAD_DAYS)
+    return workload(
+        state.district,
+        open_incidents=counted(svc.store.open_incident_places(svc.district_code)),
+        incidents_12m=counted(svc.store.incident_places_since(svc.district_code, since)),
+    )
 
 
 def draft_state(svc, actor: Actor, draft_id: int) -> DraftState:

@@ -6,11 +6,12 @@ drafts in a dump."""
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pytest
 import shapely
 import sqlalchemy as sa
-from geogrid_db_support import DISTRICT, OWNER, POINT, move, report, snapshot
+from geogrid_db_support import DISTRICT, OWNER, POINT, move, report, snapshot, store_incident
 
 from geogrid.access import Actor
 from geogrid.db import Store
@@ -18,7 +19,7 @@ from geogrid.db import schema as t
 from geogrid.db.dump import dump, restore
 from geogrid.db.types import utcnow
 from geogrid.errors import Conflict, Forbidden, InputError, NotFound, ValidationFailed
-from geogrid.incidents import CLOSED
+from geogrid.incidents import CANCELLED, CLOSED
 from geogrid.planning import OVERRIDE, Split
 from geogrid.planning import check as checks
 from geogrid.service import Service
@@ -244,6 +245,42 @@ def test_publish_moves_units_and_open_incidents(svc):
     with pytest.raises(Conflict, match="published"):
         planning.edit(svc, PLANNER, state.draft.id, {"kind": "rename", "code": OTHER, "name": "x"}, 2)  # fmt: skip
     assert planning.draft_state(svc, PLANNER, state.draft.id).draft.status == "published"
+
+
+def test_the_workload_counts_incidents_by_the_drafts_own_grids(svc):
+    """Open incidents now and those of the last 12 months, wherever they were recorded,
+    counted by the grid of the draft that holds their place; cancelled and merged ones, and
+    those older than 12 months, are not."""
+    store = svc.store
+    v1 = store.current_version(DISTRICT)
+    base = store.load_district(v1.id)
+    x, y = inside(base, NEXT)
+    report(svc, x, y, category="0601", dispatch=True)  # open
+    move(store, report(svc, x, y, category="0601", dispatch=True), CLOSED, action="close")
+    move(store, report(svc, x, y, category="0601"), CANCELLED, action="cancel")
+    report(svc, *inside(base, OWNER), category="0601")  # open, in OWNER
+    now = utcnow()
+    lon, lat = inside(base, OTHER)
+    for days in (364, 366):  # just inside and just outside the 12 months
+        old = store_incident(store, v1.id, lon=lon, lat=lat, grid_code=OTHER, state=CLOSED)
+        with store.engine.begin() as conn:
+            conn.execute(
+                t.incidents.update()
+                .where(t.incidents.c.id == old.id)
+                .values(created_at=now - timedelta(days=days))
+            )
+
+    def rows(state) -> dict:
+        table = planning.workload_of(svc, state, now=now)["grids"]
+        return {r["code"]: (r["incidents_12m"], r["open_incidents"]) for r in table}
+
+    state = planning.open_draft(svc, PLANNER, "工作量")
+    before = rows(state)
+    assert (before[NEXT], before[OWNER], before[OTHER]) == ((2, 1), (1, 1), (1, 0))
+    merged = planning.edit(svc, PLANNER, state.draft.id, MERGE, 0).state
+    after = rows(merged)
+    assert NEXT not in after and after[OWNER] == (3, 2) and after[OTHER] == (1, 0)
+    assert sum(n for n, _ in after.values()) == 4
 
 
 def test_a_unit_placed_by_hand_keeps_its_reason_in_the_published_version(svc):
