@@ -25,7 +25,7 @@ CORE = {
     "GEOGRID_DUE_SOON_HOURS": "an incident is due soon this many hours before its deadline (default 24)",
     "GEOGRID_DUPLICATE_RADIUS_M": "possible duplicates: same category within this many metres (default 100)",
     "GEOGRID_DUPLICATE_DAYS": "possible duplicates: reported within this many days (default 7)",
-    "GEOGRID_ALLOW_EXCLAVES": "a multi-part grid (exclave, 飞地) in a draft is a notice (1, the default) or an error blocking publishing (0)",
+    "GEOGRID_ALLOW_EXCLAVES": "a multi-part grid (exclave, 飞地) is a notice (1, the default) or an error blocking an import or a publication (0)",
 }
 
 #: Variables of the web service and the setting (``app.config`` key) each one fills.

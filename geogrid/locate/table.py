@@ -20,7 +20,13 @@ class OwnerTable:
     def _build_segments(self) -> None:
         """Unique boundary segments, each with the one or two grids it bounds."""
         polys = shapely.orient_polygons(self._polys, exterior_cw=False)
-        rings = [(i, ring) for i, p in enumerate(polys) for ring in (p.exterior, *p.interiors)]
+        # every ring of every part: a multi-part grid (an exclave, 飞地) owns each of its parts
+        rings = [
+            (i, ring)
+            for i, poly in enumerate(polys)
+            for p in shapely.get_parts(poly)
+            for ring in (p.exterior, *p.interiors)
+        ]
         a, b, owner, ring_id = [], [], [], []
         for r, (i, ring) in enumerate(rings):
             c = np.asarray(ring.coords)

@@ -9,16 +9,14 @@ checks on the grids inside that window, so a finding reads the same either way, 
 a :class:`~geogrid.validate.Report`: errors block publishing, notices inform, each with the
 offending geometry in WGS-84 for drawing in red.
 
-Two rules differ from the full validator, as the planner's workspace wants them:
-
-* a multi-part grid (an exclave, 飞地) is a notice when ``allow_exclaves`` (the default), an
-  error otherwise;
-* a unit put in a grid by hand (:class:`~geogrid.planning.edits.MoveUnit`, reason in the
-  ``grid_override`` column) that stands in another grid is a notice naming the reason, not an
-  error.
+A multi-part grid (an exclave, 飞地) is a notice when ``allow_exclaves`` (the default), an
+error otherwise, as in the full validator. One rule differs from it, as the planner's workspace
+wants: a unit put in a grid by hand (:class:`~geogrid.planning.edits.MoveUnit`, reason in the
+``grid_override`` column) that stands in another grid is a notice naming the reason, not an
+error.
 
 :func:`agreement` proves the point: over the whole district, :func:`check_grids` and the full
-validator (with those two rules applied to its findings) report the same findings, message for
+validator (with that rule applied to its findings) report the same findings, message for
 message.
 """
 
@@ -55,12 +53,7 @@ class Settings:
     tolerance_m2: float = 0.01
 
     def validator_args(self) -> dict:
-        return {
-            "gap_width_m": self.gap_width_m,
-            "sliver_thinness": self.sliver_thinness,
-            "size_factor": self.size_factor,
-            "tolerance_m2": self.tolerance_m2,
-        }
+        return dataclasses.asdict(self)
 
 
 # ---------------------------------------------------------------------- the local validator
@@ -130,19 +123,14 @@ def _overrides(district: District) -> dict[str, str]:
     return {c: r for c, r in out.items() if r is not None}
 
 
-def adjust(report: Report, district: District, allow_exclaves: bool = True) -> Report:
-    """A report of the full validator with the planner's two rules applied: exclaves are
-    notices when allowed, and units put in a grid by hand that stand in another grid are
-    notices naming the reason."""
+def adjust(report: Report, district: District) -> Report:
+    """A report of the full validator with the planner's rule applied: units put in a grid by
+    hand that stand in another grid are notices naming the reason."""
     overrides = _overrides(district)
     grids = set(district.grids2["code"])
     errors, notices = [], []
     for f in report.errors:
-        if f.check == "multipart" and allow_exclaves:
-            f = dataclasses.replace(
-                f, severity="notice", message=f.message + " An exclave: allowed, check it."
-            )
-        elif (
+        if (
             f.check == "unit-grid-mismatch"
             and f.codes
             and f.codes[0] in overrides
@@ -169,6 +157,23 @@ def _sorted(errors, notices) -> Report:
 
 
 # ---------------------------------------------------------------------- entry points
+def carry(old: Report, district: District, result: EditResult, local: Report) -> Report:
+    """The findings of ``district`` after an edit: those of ``old`` (the report before it)
+    about grids, communities and units the edit did not come near, and ``local``'s (the
+    :func:`check_edit` of the edit), so a draft's report stays whole without a full run."""
+    focus = _focus(district, result.grids, result.communities, result.units)
+    gone = set(result.retired)
+    near = _keep(old, focus)
+    mine = {id(f) for f in near.errors + near.notices}
+
+    def stays(f) -> bool:
+        return id(f) not in mine and not (set(f.codes) & gone)
+
+    errors = [f for f in old.errors if stays(f)] + list(local.errors)
+    notices = [f for f in old.notices if stays(f)] + list(local.notices)
+    return _sorted(errors, notices)
+
+
 def check_edit(district: District, result: EditResult, **settings) -> Report:
     """:func:`check_grids` on what an edit changed: its grids, communities and units."""
     return check_grids(
@@ -233,7 +238,7 @@ def check_grids(
 ) -> Report:
     """Validate the second-level grids ``codes`` (``None``: every grid), their neighbours, their
     communities (and ``communities``) and the units in them (and ``units``), with the rules of
-    :func:`geogrid.validate.validate` and the planner's two (see the module). Findings are those
+    :func:`geogrid.validate.validate` and the planner's own (see the module). Findings are those
     naming one of these grids, communities or units.
 
     >>> from geogrid.model import District, default_data_dir
@@ -250,7 +255,7 @@ def check_grids(
     medians = {"grids1": _median(district.grids1.geometry), "grids2": _median(geoms)}
     if codes is None:
         v = _Local(district, medians, True, settings)
-        return adjust(v.run_local(set(), None), district, settings.allow_exclaves)
+        return adjust(v.run_local(set(), None), district)
     focus = _focus(district, codes, communities, units)
     all_codes = np.array([str(c) for c in g2["code"]], dtype=object)
     usable = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
@@ -302,7 +307,7 @@ def check_grids(
         focus.grids, window, focus.communities
     )
     report = _keep(report, focus)
-    return adjust(report, district, settings.allow_exclaves)
+    return adjust(report, district)
 
 
 _NESTING = {"parent-missing", "outside-parent"}
@@ -364,7 +369,7 @@ def agreement(
         ours = check_grids(district, codes, communities=communities, units=units, **kw)
     if full is None:
         full = validate(district, **opts.validator_args())
-    full = adjust(full, district, opts.allow_exclaves)
+    full = adjust(full, district)
     if not whole:
         full = _keep(full, _focus(district, codes, communities, units))
     a = sorted(_key(f, whole) for f in ours.errors + ours.notices)

@@ -36,7 +36,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .. import settings
 from ..access import Actor
 from ..db.drafts import OPEN_DRAFT, DraftEdit, DraftInfo
 from ..db.types import utcnow
@@ -47,6 +46,7 @@ from ..planning import Edit, EditResult, edit_from_dict
 from ..planning import check as checks
 from ..planning.impact import impact as impact_of
 from ..validate import Report
+from ..validate.validator import exclaves_allowed
 
 #: Drafted districts kept per process (each about as big as a version in memory).
 KEEP_STATES = 16
@@ -228,7 +228,7 @@ def _cache(svc) -> _Cache:
 
 
 def _allow_exclaves() -> bool:
-    return settings.flag("GEOGRID_ALLOW_EXCLAVES", True)
+    return exclaves_allowed()
 
 
 def _base(svc, version_id: int) -> tuple[tuple, District]:
@@ -279,22 +279,6 @@ def _replay(district: District, retired: frozenset[str], edits) -> _Replayed:
 def _full_check(district: District) -> Report:
     """The full validator with the planner's rules (exclaves, units placed by hand)."""
     return checks.check_grids(district, None, allow_exclaves=_allow_exclaves())
-
-
-def _carry(old: Report, district: District, result: EditResult, local: Report) -> Report:
-    """The drafted district's findings after an edit: the earlier ones about grids, communities
-    and units the edit did not come near, and the incremental check's."""
-    focus = checks._focus(district, result.grids, result.communities, result.units)
-    gone = set(result.retired)
-    near = checks._keep(old, focus)
-    mine = {id(f) for f in near.errors + near.notices}
-
-    def stays(f) -> bool:
-        return id(f) not in mine and not (set(f.codes) & gone)
-
-    errors = [f for f in old.errors if stays(f)] + list(local.errors)
-    notices = [f for f in old.notices if stays(f)] + list(local.notices)
-    return checks._sorted(errors, notices)
 
 
 def _retired(svc, base_id: int) -> frozenset[str]:
@@ -406,7 +390,7 @@ def edit(svc, actor: Actor, draft_id: int, edit_dict, revision: int) -> EditAnsw
     before = _build(svc, draft)
     district, result = the_edit.apply(before.district, retired=before.retired)
     local = checks.check_edit(district, result, allow_exclaves=_allow_exclaves())
-    report = _carry(before.report, district, result, local)
+    report = checks.carry(before.report, district, result, local)
     stored = svc.store.append_edit(
         draft.id, the_edit.to_dict(), actor=actor.name, revision=revision
     )

@@ -4,7 +4,8 @@ Every local standard repeats the same four rules for the grids of a sub-district
 clear lines, no blank, no crossing or overlap (全面覆盖、界线明确、不留空白、不交叉重叠).
 For geogrid's layers this means:
 
-* every geometry is valid, in WGS-84 longitude/latitude, and each grid is a single polygon;
+* every geometry is valid, in WGS-84 longitude/latitude, and each grid is a single polygon, or
+  several where exclaves (飞地) are allowed (``GEOGRID_ALLOW_EXCLAVES``, the default: a notice);
 * every grid and unit has its own code, in its layer and across layers;
 * the second-level grids tile the territory: no overlap, no gap (not even a narrow one), nothing
   outside the outline, and neighbours share their edges vertex for vertex;

@@ -101,14 +101,14 @@ class GeometryChecks:
             areas = area_m2(parts)
             order = np.argsort(-areas)
             rest = shapely.union_all(parts[order[1:]])
-            self.add(
-                "multipart",
+            message = (
                 f"{layer.where(i, cap=True)} has {len(parts)} separate parts: the largest is "
-                f"{_m2(areas[order[0]])}, the others {_m2(areas[order[1:]].sum())} together.",
-                layer.name,
-                (layer.labels[i],),
-                rest,
+                f"{_m2(areas[order[0]])}, the others {_m2(areas[order[1:]].sum())} together."
             )
+            if self.allow_exclaves:
+                message += " An exclave: allowed, check it."
+            severity = "notice" if self.allow_exclaves else "error"
+            self.add("multipart", message, layer.name, (layer.labels[i],), rest, severity)
 
     def check_unit_geometries(self) -> None:
         u = self.units

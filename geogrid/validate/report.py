@@ -14,7 +14,7 @@ import shapely
 CHECKS: dict[str, str] = {
     "not-lonlat": "error",
     "invalid-geometry": "error",
-    "multipart": "error",
+    "multipart": "error",  # a notice where exclaves are allowed (the default)
     "duplicate-code": "error",
     "overlap": "error",
     "gap": "error",

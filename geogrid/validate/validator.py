@@ -8,6 +8,7 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
+from .. import settings
 from ..model import District
 from .codes import CodeChecks
 from .coverage import CoverageChecks
@@ -18,9 +19,24 @@ from .report import _CHECK_ORDER, _LAYER_ORDER, CHECKS, Finding, Report
 from .shapes import ShapeChecks
 
 
+def exclaves_allowed(value: bool | None = None) -> bool:
+    """Whether a multi-part grid (an exclave, 飞地) is allowed: ``value``, else the setting
+    ``GEOGRID_ALLOW_EXCLAVES`` (default yes). Allowed, it is a notice; otherwise an error."""
+    return settings.flag("GEOGRID_ALLOW_EXCLAVES", True) if value is None else bool(value)
+
+
 class _Validator(GeometryChecks, CodeChecks, CoverageChecks, NestingChecks, ShapeChecks):
-    def __init__(self, district: District, gap_width_m, sliver_thinness, size_factor, tolerance_m2):
+    def __init__(
+        self,
+        district: District,
+        gap_width_m,
+        sliver_thinness,
+        size_factor,
+        tolerance_m2,
+        allow_exclaves: bool | None = None,
+    ):
         self.d = district
+        self.allow_exclaves = exclaves_allowed(allow_exclaves)
         self.gap_width = float(gap_width_m)
         self.thinness = float(sliver_thinness)
         self.size_factor = float(size_factor)
@@ -40,8 +56,10 @@ class _Validator(GeometryChecks, CodeChecks, CoverageChecks, NestingChecks, Shap
         # lon/lat gaps found, which explain first-level grids not covered by their children
         self.gaps_ll: list = []
 
-    def add(self, check: str, message: str, layer: str, codes=(), geometry=None) -> None:
-        severity = CHECKS[check]
+    def add(
+        self, check: str, message: str, layer: str, codes=(), geometry=None, severity=None
+    ) -> None:
+        severity = severity or CHECKS[check]
         f = Finding(severity, check, message, layer, tuple(codes), geometry)
         (self.errors if severity == "error" else self.notices).append(f)
 
@@ -84,11 +102,14 @@ def validate(
     sliver_thinness: float = 20.0,
     size_factor: float = 8.0,
     tolerance_m2: float = 0.01,
+    allow_exclaves: bool | None = None,
 ) -> Report:
     """Check a district against the grid rules and return a :class:`Report`.
 
     Errors: ``not-lonlat`` (reported alone: nothing else is checked), ``invalid-geometry``,
-    ``multipart``, ``duplicate-code`` (also missing codes), ``overlap`` (at either level),
+    ``multipart`` unless exclaves are allowed (``allow_exclaves``, default: the setting
+    ``GEOGRID_ALLOW_EXCLAVES``, yes unless set to 0; allowed, a multi-part grid is a notice),
+    ``duplicate-code`` (also missing codes), ``overlap`` (at either level),
     ``gap`` (holes, territory outside every grid, grids outside the outline, and gaps or inlets
     narrower than ``gap_width_m`` found by GEOS' coverage validator run in EPSG:4549),
     ``parent-missing``, ``outside-parent``, ``level1-mismatch``, ``unit-outside`` and
@@ -114,4 +135,6 @@ def validate(
     coverage, first-level grids built as unions) takes about 0.1 s for 156 grids of ~170
     vertices and 1786 units.
     """
-    return _Validator(district, gap_width_m, sliver_thinness, size_factor, tolerance_m2).run()
+    return _Validator(
+        district, gap_width_m, sliver_thinness, size_factor, tolerance_m2, allow_exclaves
+    ).run()

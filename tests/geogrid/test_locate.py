@@ -398,6 +398,30 @@ def test_tricky_tiling_edges_on_table_lines(resolution):
     assert ring.grid2.code == "320113005001005"
 
 
+@pytest.mark.parametrize("resolution", [8, 64])
+def test_a_grid_in_two_parts_owns_both(resolution):
+    """An exclave (飞地): grid 001 owns the west column and a square cut out of the east one,
+    which 002 surrounds; every point goes to the grid shapely says, edges by the usual rule."""
+    x0, y0, s = 118.875, 32.0625, 0.0078125
+    west = shapely.box(x0, y0, x0 + s, y0 + 2 * s)
+    part = shapely.box(x0 + 1.25 * s, y0 + 0.25 * s, x0 + 1.75 * s, y0 + 0.75 * s)
+    east = shapely.Polygon(
+        shapely.box(x0 + s, y0, x0 + 2 * s, y0 + 2 * s).exterior.coords, [part.exterior.coords]
+    )
+    exclave = shapely.MultiPolygon([west, part])
+    d = _tiling([("320113005001001", exclave), ("320113005001002", east)])
+    loc = Locator(d, resolution=resolution)
+    rng = np.random.default_rng(resolution)
+    xs, ys = rng.uniform(x0 - s / 4, x0 + 2.25 * s, 6000), rng.uniform(y0, y0 + 2 * s, 6000)
+    truth = covering(np.array([exclave, east]), xs, ys)
+    assert (loc.locate_many(xs, ys).index == truth).all()
+    inside = loc.locate(x0 + 1.5 * s, y0 + 0.5 * s)
+    assert inside.grid2.code == "320113005001001" and inside.match == "interior"
+    on_edge = loc.locate(x0 + 1.25 * s, y0 + 0.5 * s)  # the exclave's west edge
+    assert on_edge.grid2.code == "320113005001001" and on_edge.match == "edge"
+    assert loc.locate(x0 + 1.9 * s, y0 + 0.5 * s).grid2.code == "320113005001002"
+
+
 def test_overlapping_grids_are_refused_but_rounding_slivers_are_answered():
     """Data never validated (``geogrid locate --data DIR``) may overlap: no owner is invented."""
     x0, y0, s = 118.875, 32.0625, 0.0078125

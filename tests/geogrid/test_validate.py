@@ -20,6 +20,7 @@ from shapely import Point, Polygon, box
 
 import geogrid.model
 from geogrid.crs import area_m2, from_metric, geometry_from_metric, to_metric
+from geogrid.errors import InputError
 from geogrid.model import LAYER_COLUMNS, District
 from geogrid.validate import CHECKS, Finding, Report, validate
 
@@ -360,15 +361,36 @@ def test_non_polygon_and_empty_grids_and_non_point_units():
     assert {c for c, _ in findings(report)} == {"invalid-geometry", "gap", "level1-mismatch"}
 
 
-def test_multipart_grid():
+def exclave_district():
+    """A lattice where grid (0, 0) also owns the south half of cell (0, 2): two parts."""
     cells = lattice()
     a, north = cell(cells, 0, 0), cell(cells, 0, 2)
     a.geom = shapely.union_all([square(0, 0), square(0, 2, north=-250)])
     north.geom = square(0, 2, south=-250)
-    f = only(validate(build(renode(cells), grids1="children")), "multipart")
-    assert f.codes == (code_of(0, 0),)
+    return build(renode(cells), grids1="children")
+
+
+def test_multipart_grid():
+    district = exclave_district()
+    strict = validate(district, allow_exclaves=False)
+    f = only(strict, "multipart")
+    assert f.codes == (code_of(0, 0),) and not strict.ok
     assert area_of(f) == pytest.approx(SIZE * SIZE / 2, rel=1e-4)
     assert "2 separate parts" in f.message
+    # by default an exclave (飞地) is allowed: the same finding, as a notice
+    allowed = validate(district)
+    assert allowed.ok and [(n.check, n.codes) for n in allowed.notices] == [("multipart", f.codes)]
+    assert allowed.notices[0].message == f.message + " An exclave: allowed, check it."
+
+
+def test_the_exclave_setting_decides_when_none_is_given(monkeypatch):
+    district = exclave_district()
+    monkeypatch.setenv("GEOGRID_ALLOW_EXCLAVES", "0")
+    assert [e.check for e in validate(district).errors] == ["multipart"]
+    assert validate(district, allow_exclaves=True).ok
+    monkeypatch.setenv("GEOGRID_ALLOW_EXCLAVES", "maybe")
+    with pytest.raises(InputError, match="GEOGRID_ALLOW_EXCLAVES must be 1 or 0"):
+        validate(district)
 
 
 # ---------------------------------------------------------------------- codes

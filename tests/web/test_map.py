@@ -366,3 +366,57 @@ def test_search_is_in_the_openapi_document(client):
 def test_only_those_who_report_get_the_new_incident_link(site, login, role, may):
     _, html = page(site, login, role)
     assert config_of(html)["may_report"] is may
+
+
+def exclave_district() -> District:
+    """The sample where grid 320113005001001 also owns a 40 m square cut out of the middle of
+    320113005001009, a grid of the same community it does not touch: an exclave (飞地)."""
+    import shapely
+
+    d = copy.copy(District.load(default_data_dir()))
+    g2 = d.grids2 = d.grids2.copy()
+    a, b = (g2.index[g2["code"] == c][0] for c in (EXCLAVE_OWNER, EXCLAVE_HOST))
+    assert not g2.geometry[a].intersects(g2.geometry[b])
+    x, y = shapely.get_coordinates(shapely.point_on_surface(g2.geometry[b]))[0]
+    r = 0.0002  # about 20 m
+    square = shapely.box(round(x - r, 7), round(y - r, 7), round(x + r, 7), round(y + r, 7))
+    assert g2.geometry[b].contains(square.buffer(r))
+    assert not d.units.geometry.intersects(square.buffer(r)).any()  # no unit changes grid
+    g2.loc[b, "geometry"] = g2.geometry[b].difference(square)
+    g2.loc[a, "geometry"] = shapely.MultiPolygon([g2.geometry[a], square])
+    return d
+
+
+EXCLAVE_OWNER, EXCLAVE_HOST = "320113005001001", "320113005001009"
+
+
+def test_an_exclave_is_stored_located_and_drawn(make_site, login):
+    """A grid in two parts is stored with a notice (exclaves are allowed by default), a point
+    in the far part belongs to it, and the map and the API draw both parts."""
+    import shapely
+
+    from geogrid.validate import validate
+
+    site = make_site("sqlite")
+    district = exclave_district()
+    report = validate(district)
+    before = {(f.check, f.codes) for f in validate(District.load(default_data_dir())).notices}
+    assert report.ok
+    assert {(f.check, f.codes) for f in report.notices} - before == {
+        ("multipart", (EXCLAVE_OWNER,))
+    }
+    seed(site.store, district, actor="tests")
+    wait_for_version(site, 2)
+    square = shapely.get_parts(district.grid2(EXCLAVE_OWNER).geometry)[1]
+    x, y = shapely.get_coordinates(square.centroid)[0]
+    headers = {"Authorization": f"Bearer {site.tokens['dispatcher']}"}
+    client = site.client()
+    answer = client.get(f"/api/v1/locate?x={x}&y={y}", headers=headers).get_json()
+    assert answer["grid2"]["code"] == EXCLAVE_OWNER and answer["match"] == "interior"
+    feature = client.get(f"/api/v1/grids/{EXCLAVE_OWNER}", headers=headers).get_json()
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    assert len(feature["geometry"]["coordinates"]) == 2
+    host = client.get(f"/api/v1/grids/{EXCLAVE_HOST}", headers=headers).get_json()
+    assert host["geometry"]["type"] == "Polygon" and len(host["geometry"]["coordinates"]) == 2
+    _, html = page(site, login)
+    assert html.count('"MultiPolygon"') >= 1
