@@ -1,4 +1,4 @@
-"""Front-end libraries (Leaflet and its plugins, Leaflet-Geoman, Swagger UI) served by the app itself.
+"""Front-end libraries (Leaflet and its plugins, Leaflet-Geoman, Apache ECharts, Swagger UI) served by the app itself.
 
 They are installed from the npm registry at set-up time (``npm ci``, pinned in
 ``package-lock.json``) into ``node_modules/``; nothing is loaded from a CDN, since government
@@ -22,6 +22,7 @@ PACKAGES = {
     "markercluster": "leaflet.markercluster/dist",
     "swagger-ui": "swagger-ui-dist",
     "geoman": "@geoman-io/leaflet-geoman-free/dist",
+    "echarts": "echarts/dist",
 }
 
 
