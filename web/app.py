@@ -25,6 +25,7 @@ from . import (
     planning,
     security,
     text,
+    versions,
 )
 from . import config as _config
 from .api import search
@@ -57,6 +58,7 @@ def build(config: dict | None = None) -> Flask:
         search,
         incidents,
         planning,
+        versions,
         open311,
         account,
         admin,

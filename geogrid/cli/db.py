@@ -114,6 +114,65 @@ def versions_cmd(db_url, as_json):
         )
 
 
+def _m2(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+@click.command("diff")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (without geometries).")
+def diff_cmd(a, b, db_url, as_json):
+    """What changes from boundary version A to version B: grids, territory, attributes,
+    communities and units."""
+    found = usecases.boundaries.diff(_service(db_url), cli_user(), a, b)
+    rows = {k: v for k, v in found.items() if k != "districts"}
+    for key in ("grids", "transfers"):
+        rows[key] = [{k: v for k, v in r.items() if k != "geometry"} for r in found[key]]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    s = found["summary"]
+    for side in ("from", "to"):
+        v = found[side]
+        when = v["published_at"] or v["created_at"]
+        back = f", rollback of {v['rollback_of']}" if v["rollback_of"] else ""
+        click.echo(
+            f"{side:<4} version {v['number']} ({v['status']}{back}) {when:%Y-%m-%d %H:%M} UTC "
+            f"by {v['published_by'] or v['created_by']}: {v['note']}"
+        )
+    click.echo(
+        f"{s['grids']} grids changed ({s['created']} new, {s['retired']} retired), "
+        f"{s['recoded']} recoded, {s['attributes']} with attribute changes, "
+        f"{s['communities']} communities changed, {s['units']} units change grid, "
+        f"{_m2(s['area_m2'])} m² change grid"
+    )
+    sections = [
+        ("Grids changed", found["grids"], lambda r: (
+            f"{r['code']}  {r['status']:<8} {r['name']}  {_m2(r['area_before_m2'])} → "
+            f"{_m2(r['area_after_m2'])} m² ({r['area_change_m2']:+,.2f})")),
+        ("Territory changing grid", found["transfers"],
+         lambda r: f"{r['from']} → {r['to']}  {_m2(r['area_m2'])} m²"),
+        ("Recoded", found["recoded"], lambda r: f"{r['from']} → {r['to']}"),
+        ("Attribute changes", found["attributes"], lambda r: f"{r['code']}  " + "; ".join(
+            f"{k}: {v[0] or '—'} → {v[1] or '—'}" for k, v in r["changes"].items())),
+        ("Communities changed", found["communities"], lambda r: (
+            f"{r['code']}  {r['status']:<8} {r['name']}"
+            + ("  outline changed" if r["outline_changed"] and r["status"] == "changed" else "")
+            + "".join(f"; {k}: {v[0] or '—'} → {v[1] or '—'}" for k, v in r["changes"].items()))),
+        ("Units changing grid", found["units"], lambda r: (
+            f"{r['code']}  {r['name']}  {r['from_grid']} ({r['from_worker'] or '—'}) → "
+            f"{r['to_grid']} ({r['to_worker'] or '—'})")),
+    ]  # fmt: skip
+    for title, items, line in sections:
+        click.echo(f"\n{title}:")
+        if not items:
+            click.echo("  no change")
+        for r in items:
+            click.echo("  " + line(r))
+
+
 @click.command("publish")
 @click.argument("number", type=int)
 @db_option
@@ -245,6 +304,7 @@ def import_to_db(district, db_url: str | None, *, commit: bool, publish: bool, n
 COMMANDS = [
     init_db,
     versions_cmd,
+    diff_cmd,
     publish_cmd,
     dump_cmd,
     restore_cmd,

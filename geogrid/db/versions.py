@@ -174,6 +174,17 @@ class VersionStore(StoreBase):
             ).all()
             return self._version_info(conn, rows)
 
+    def version_meta(self, district_code: str) -> dict[int, dict]:
+        """The metadata stored with each version of a district (the draft it was published
+        from, ``rollback_of``, ...), by version number."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(t.versions.c.number, t.versions.c.meta).where(
+                    t.versions.c.district_code == district_code
+                )
+            ).all()
+        return {r.number: dict(r.meta or {}) for r in rows}
+
     def version_by_number(self, district_code: str, number: int) -> VersionInfo:
         with self._read() as conn:
             rows = conn.execute(

@@ -8,7 +8,15 @@
 * ``transfers``: the pieces of territory that change grid (from, to, area, geometry), what a map
   of the changed areas draws; a grid that only changed its code is listed under ``recoded``;
 * ``incidents``: the open incidents (given as ``(id, lon, lat, grid_code)``) whose place now
-  lies in another grid, with the workers before and after.
+  lies in another grid, with the workers before and after;
+* ``attributes``: second-level grids kept (or only recoded) whose name, community, kind or
+  worker changed, each field with its value before and after (``shape_changed`` says whether
+  the grid is also under ``grids``);
+* ``communities``: first-level grids created, retired, or changed (name, leader, office, or
+  their outline), with their areas before and after;
+* ``summary``: the counts of each list and the area changing grid.
+
+Every list holds plain JSON values except the ``geometry`` of ``grids`` and ``transfers``.
 
 Geometries are shapely objects in WGS-84; :func:`to_geojson` turns the changed areas into a
 FeatureCollection.
@@ -28,15 +36,20 @@ from .edits import OVERRIDE
 
 #: Pieces smaller than this (m²) are rounding, not a change of owner.
 MIN_CHANGE_M2 = 0.01
+#: The attributes of a second-level grid an ``attributes`` entry compares.
+GRID_FIELDS = ("name", "parent", "kind", "worker", "worker_phone")
+#: The attributes of a first-level grid (community) a ``communities`` entry compares.
+COMMUNITY_FIELDS = ("name", "leader", "leader_title", "leader_phone", "office", "office_phone")
 
 
-def _grids(d: District) -> dict[str, dict]:
-    g2 = d.grids2
+def _grids(d: District, layer: str = "grids2") -> dict[str, dict]:
+    frame = getattr(d, layer)
     out = {}
     for rec, geom in zip(
-        g2.drop(columns=g2.geometry.name).to_dict("records"), g2.geometry, strict=True
+        frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry, strict=True
     ):
-        out[str(rec["code"])] = {**rec, "geometry": geom, "worker": _plain(rec.get("worker"))}
+        rec = {k: _plain(v) for k, v in rec.items()}
+        out[str(rec["code"])] = {**rec, "geometry": geom}
     return out
 
 
@@ -96,12 +109,16 @@ def impact(
     transfers = _transfers(before, after, [c for c in changed if c not in renamed])
     units = _units(base, edited, before, after)
     incidents = _incidents(edited, open_incidents, before, after)
+    attributes = _attributes(before, after, recoded, set(changed))
+    communities = _communities(_grids(base, "grids1"), _grids(edited, "grids1"))
     return {
         "units": units,
         "grids": grids,
         "transfers": transfers,
         "recoded": [{"from": a, "to": b} for a, b in recoded],
         "incidents": incidents,
+        "attributes": attributes,
+        "communities": communities,
         "summary": {
             "units": len(units),
             "grids": len(grids),
@@ -110,8 +127,75 @@ def impact(
             "recoded": len(recoded),
             "incidents": len(incidents),
             "area_m2": float(sum(t["area_m2"] for t in transfers)),
+            "attributes": len(attributes),
+            "communities": len(communities),
+            "communities_created": sum(c["status"] == "created" for c in communities),
+            "communities_retired": sum(c["status"] == "retired" for c in communities),
+            "communities_renamed": sum("name" in c["changes"] for c in communities),
+            "communities_reshaped": sum(c["outline_changed"] for c in communities),
         },
     }
+
+
+def _changes(b: dict, a: dict, fields) -> dict:
+    """``field: [before, after]`` for each of ``fields`` whose value differs."""
+    return {f: [b.get(f), a.get(f)] for f in fields if (b.get(f) or None) != (a.get(f) or None)}
+
+
+def _attributes(before, after, recoded, shape_changed: set[str]) -> list[dict]:
+    """Grids kept, or only recoded, whose attributes changed."""
+    pairs = [(c, c) for c in sorted(set(before) & set(after))] + list(recoded)
+    out = []
+    for old, new in pairs:
+        changes = _changes(before[old], after[new], GRID_FIELDS)
+        if not changes:
+            continue
+        out.append(
+            {
+                "code": new,
+                "from_code": old if old != new else None,
+                "name": after[new].get("name"),
+                "changes": changes,
+                "shape_changed": new in shape_changed,
+            }
+        )
+    return sorted(out, key=lambda r: r["code"])
+
+
+def _communities(before, after) -> list[dict]:
+    """First-level grids created, retired, renamed, or whose attributes or outline changed."""
+    out = []
+    for code in sorted(set(before) | set(after)):
+        b, a = before.get(code), after.get(code)
+        bg = b["geometry"] if b else None
+        ag = a["geometry"] if a else None
+        if b is None or a is None:
+            status, changes, moved = ("created" if b is None else "retired"), {}, True
+        else:
+            changes = _changes(b, a, COMMUNITY_FIELDS)
+            moved = not geo.same(bg, ag) and (
+                geo.area_m2(shapely.symmetric_difference(bg, ag)) > MIN_CHANGE_M2
+            )
+            if not changes and not moved:
+                continue
+            status = "changed"
+        ab = geo.area_m2(bg) if bg is not None else 0.0
+        aa = geo.area_m2(ag) if ag is not None else 0.0
+        out.append(
+            {
+                "code": code,
+                "status": status,
+                "name": (a or b).get("name"),
+                "name_before": b.get("name") if b else None,
+                "name_after": a.get("name") if a else None,
+                "changes": changes,
+                "outline_changed": bool(moved),
+                "area_before_m2": ab,
+                "area_after_m2": aa,
+                "area_change_m2": aa - ab,
+            }
+        )
+    return out
 
 
 def _transfers(before, after, codes) -> list[dict]:

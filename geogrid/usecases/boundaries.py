@@ -117,6 +117,96 @@ def versions(svc, actor: Actor) -> list:
     return svc.store.versions(svc.district_code)
 
 
+#: Districts of versions kept per service for diffs (each about as big as a version in memory).
+KEEP_DIFF_DISTRICTS = 4
+#: Diffs kept per service.
+KEEP_DIFFS = 8
+_diff_lock = threading.Lock()
+
+
+def _meta_of(v, meta: dict, number_of: dict) -> dict:
+    draft = meta.get("draft") if isinstance(meta.get("draft"), dict) else None
+    return {
+        "number": v.number,
+        "status": v.status,
+        "current": v.current,
+        "base": number_of.get(v.base_id),
+        "note": v.note,
+        "created_at": v.created_at,
+        "created_by": v.created_by,
+        "published_at": v.published_at,
+        "published_by": v.published_by,
+        "rollback_of": meta.get("rollback_of"),
+        "draft": None if draft is None else {k: draft.get(k) for k in ("id", "name", "author")},
+        "grid_count": v.grid_count,
+        "unit_count": v.unit_count,
+    }
+
+
+def history(svc, actor: Actor) -> list[dict]:
+    """Every boundary version, newest first, with who published it and the message (the
+    version's note: the publishing or rollback message), the draft it came from and the version
+    it rolled back to, if any."""
+    actor.require("versions")
+    found = svc.store.versions(svc.district_code)
+    metas = svc.store.version_meta(svc.district_code)
+    number_of = {v.id: v.number for v in found}
+    return [_meta_of(v, metas.get(v.number, {}), number_of) for v in found]
+
+
+def _cached(svc, name: str, key, make, keep: int):
+    table = svc.__dict__.setdefault(name, OrderedDict())
+    with _diff_lock:
+        if key in table:
+            table.move_to_end(key)
+            return table[key]
+    value = make()
+    with _diff_lock:
+        table[key] = value
+        while len(table) > keep:
+            table.popitem(last=False)
+    return value
+
+
+def _district_as_published(svc, version, revision: int) -> District:
+    """A version's district with the people on duty when it was published (a draft: when it
+    was made), kept while the district's revision (roster changes, publishing) stands."""
+    when = version.published_at or version.created_at
+    return _cached(
+        svc, "_diff_districts", (version.id, revision),
+        lambda: svc.store.load_district(version.id, people_at=when), KEEP_DIFF_DISTRICTS,
+    )  # fmt: skip
+
+
+def diff(svc, actor: Actor, a: int, b: int) -> dict:
+    """What changes from version ``a`` to version ``b`` (any two, either order, drafts
+    included): :func:`geogrid.planning.impact.impact` of their districts, each with the people
+    on duty when it was published, and both versions' metadata (``from``, ``to``). Geometries
+    (``grids``, ``transfers``) are shapely objects in WGS-84; the districts are under
+    ``districts`` (from, to) for drawing."""
+    actor.require("grids")
+    from ..planning.impact import impact
+
+    for n in (a, b):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise InputError(f"a version number is a whole number, got {n!r}")
+    va = svc.store.version_by_number(svc.district_code, a)
+    vb = svc.store.version_by_number(svc.district_code, b)
+    revision = svc.store.state(svc.district_code)[1]
+    da = _district_as_published(svc, va, revision)
+    db = _district_as_published(svc, vb, revision)
+    result = _cached(svc, "_diffs", (va.id, vb.id, revision), lambda: impact(da, db), KEEP_DIFFS)
+    found = {v.id: v for v in svc.store.versions(svc.district_code)}
+    number_of = {v.id: v.number for v in found.values()}
+    metas = {va.number: da.meta, vb.number: db.meta}
+    return {
+        **result,
+        "from": _meta_of(found[va.id], metas[va.number], number_of),
+        "to": _meta_of(found[vb.id], metas[vb.number], number_of),
+        "districts": (da, db),
+    }
+
+
 def publish(store, actor: Actor, district_code: str, number: int, *, force: bool = False):
     """Make draft ``number`` the current version (see :meth:`geogrid.db.Store.publish`)."""
     actor.require("publish")

@@ -26,6 +26,7 @@ CASES = {
     "api.grid": ("GET", f"/api/v1/grids/{WORKER_GRID}", None, "grids"),
     "api.units": ("GET", "/api/v1/units?limit=3", None, "units"),
     "api.versions": ("GET", "/api/v1/versions", None, "versions"),
+    "api.version_diff": ("GET", "/api/v1/versions/1/diff/1", None, "grids"),
     "search.search": ("GET", "/api/v1/search?q=xianlin", None, "search"),
     "api.openapi_json": ("GET", "/api/v1/openapi.json", None, None),
     "api.docs": ("GET", "/api/v1/docs", None, None),
