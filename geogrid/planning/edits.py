@@ -1066,6 +1066,8 @@ MAX_IMPORTED = 20_000
 #: Least share of the district's territory the imported grids must cover (else the layer is in
 #: another place: a wrong coordinate system).
 MIN_COVER = 0.5
+#: Most area (share of the district's) the imported grids may have outside it (more: a shift).
+MAX_OUTSIDE = 0.05
 
 
 def _features(value, what: str) -> list[dict]:
@@ -1195,12 +1197,14 @@ class ReplaceGrids(Edit):
         # where the layer lies: over the district, or somewhere else (a wrong CRS)
         territory = d.territory()
         imported = shapely.union_all(np.asarray([g for _, g in rows], dtype=object))
-        covered = geo.area_m2(shapely.intersection(territory, imported))
-        share = covered / max(geo.area_m2(territory), 1e-9)
-        if share < MIN_COVER:
+        whole = max(geo.area_m2(territory), 1e-9)
+        share = geo.area_m2(shapely.intersection(territory, imported)) / whole
+        outside = geo.area_m2(shapely.difference(imported, territory)) / whole
+        if share < MIN_COVER or outside > MAX_OUTSIDE:
             raise InputError(
-                f"the layer's grids cover only {share:.0%} of district {d.code}: they lie "
-                "elsewhere, so the coordinate system is probably wrong (name the layer's CRS)"
+                f"the layer's grids cover {share:.0%} of district {d.code} and reach "
+                f"{outside:.0%} of its area beyond it: they lie elsewhere, so the coordinate "
+                "system is probably wrong (name the layer's CRS)"
             )
         codes = [p["code"] for p, _ in rows]
         back = sorted(c for c in codes if c not in change.index and c in retired)
