@@ -46,6 +46,14 @@ def import_answer(state, found) -> dict:
 
 
 def _upload_to(folder: Path) -> Path:
+    try:
+        return _save_upload(folder)
+    finally:
+        for upload in request.files.values():
+            upload.close()
+
+
+def _save_upload(folder: Path) -> Path:
     files = request.files.getlist("file")
     extra = sorted(set(request.files) - {"file"})
     if extra:
