@@ -138,3 +138,29 @@ def test_an_upload_over_the_limit_is_413(make_site):
     resp = _import(site, b"x" * 5000, "big.geojson")
     assert resp.status_code == 413
     assert resp.get_json()["error"]["status"] == 413
+
+
+def test_the_import_page(make_site, login, csrf_token):
+    site = make_site("sqlite")
+    client = login(site.client(), "planner")
+    page = client.get("/plan/import")
+    assert page.status_code == 200 and 'name="file"' in page.get_data(as_text=True)
+    data = _get(site, "/api/v1/versions/1/export?format=geojson").data
+    token = csrf_token(client, "/plan/import")
+    form = {"name": "页面导入", "crs": "", "csrf_token": token,
+            "file": FileStorage(io.BytesIO(data), filename="g.geojson")}  # fmt: skip
+    boundary, body = encode_multipart(form)
+    resp = client.post(
+        "/plan/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 201, html[:500]
+    assert "/plan?draft=" in html and "/export?format=gpkg" in html
+    form["file"] = FileStorage(io.BytesIO(b"nonsense"), filename="g.geojson")
+    boundary, body = encode_multipart(form)
+    bad = client.post(
+        "/plan/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert bad.status_code == 400 and 'role="alert"' in bad.get_data(as_text=True)
+    worker = login(site.client(), "worker")
+    assert worker.get("/plan/import").status_code == 403
