@@ -11,7 +11,7 @@ import click
 from .. import io as _io
 from .. import model, sample
 from .. import validate as _validate
-from ..errors import ValidationFailed
+from ..errors import InputError, ValidationFailed
 from .base import (
     _area_km2,
     _mapping_option,
@@ -22,7 +22,7 @@ from .base import (
     main,
     write_district_dir,
 )
-from .db import import_to_db
+from .db import _service, cli_user, db_option, import_to_db
 
 
 # ---------------------------------------------------------------------- sample
@@ -248,9 +248,28 @@ def import_cmd(
     type=click.Choice(_io.FORMATS),
     help="Output format [default: from the suffix of --out].",
 )
+@click.option("--version", "version", type=int, default=None, help="A version in the database.")
+@click.option("--draft", "draft", type=int, default=None, help="A draft in the database.")
+@db_option
 @data_option
-def export_cmd(layer: str, out: Path, fmt, data):
-    """Write one layer of a district (outline, grids1, grids2, units) to a GIS file."""
+def export_cmd(layer: str, out: Path, fmt, version, draft, db_url, data):
+    """Write one layer of a district (outline, grids1, grids2, units) to a GIS file: of the
+    data folder, or with --version / --draft of the database."""
+    if version is not None or draft is not None:
+        from ..usecases import exchange
+
+        if fmt == "csv" or (fmt is None and out.suffix.lower() == ".csv"):
+            raise InputError("from the database: geojson, gpkg or shp (a .zip)")
+        fmt = fmt or {".json": "geojson", ".zip": "shp"}.get(out.suffix.lower(), out.suffix)
+        name, blob, _ = exchange.export(
+            _service(db_url), cli_user(), version=version, draft=draft, layer=layer, fmt=fmt
+        )
+        if out.suffix.lower() not in (".geojson", ".json", ".gpkg", ".zip"):
+            out = out.with_name(out.name + Path(name).suffix)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(blob)
+        click.echo(f"Wrote {layer} of {name.rsplit('-', 1)[0]} to {out}")
+        return
     district = load_district(data)
     path = _io.export_layer(district, layer, out, fmt)
     count = 1 if layer == "outline" else len(getattr(district, layer))

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, ValidationFailed
-from ..usecases import planning
+from ..usecases import exchange, planning
 from .base import main
 from .db import _service, cli_user, db_option
 
@@ -106,6 +106,44 @@ def edit_cmd(draft_id, edit, revision, as_json, db_url):
     for note in r.notes:
         click.echo(f"  {note}")
     _show(answer.state, False)
+
+
+@draft_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="The new draft's name.")
+@click.option("--layer", default=None, help="The layer with the second-level grids.")
+@click.option("--crs", "src_crs", default=None, help="The layer's CRS (EPSG:4549, gcj02...).")
+@click.option("--base", type=int, default=None, help="Version number [default: the current].")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def import_cmd(path, name, layer, src_crs, base, as_json, db_url):
+    """Import a layer edited in QGIS (GeoJSON, GeoPackage, Shapefile or its .zip) as a draft."""
+    state, found = exchange.import_draft(
+        _service(db_url), cli_user(), name, path, layer=layer, src_crs=src_crs, base=base
+    )
+    if as_json:
+        plain = {k: v for k, v in found.items() if k not in ("grids", "transfers")}
+        plain["grids"] = [{k: v for k, v in g.items() if k != "geometry"} for g in found["grids"]]
+        plain["state"] = state.to_dict()
+        plain["state"]["draft"].pop("edits", None)
+        click.echo(json.dumps(plain, ensure_ascii=False, indent=2, default=str))
+        return
+    for note in found["result"]["notes"]:
+        click.echo(note)
+    s = found["summary"]
+    click.echo(
+        f"{s['grids']} grids change ({s['created']} new, {s['retired']} retired), "
+        f"{s['units']} units and {s['incidents']} open incidents change grid, "
+        f"{len(found['attributes'])} attribute changes"
+    )
+    for g in found["grids"]:
+        click.echo(
+            f"  grid {g['code']} {g['status']}: {g['area_before_m2']:,.0f} → "
+            f"{g['area_after_m2']:,.0f} m²"
+        )
+    for a in found["attributes"]:
+        click.echo(f"  grid {a['code']} {a['field']}: {a['before']} → {a['after']}")
+    _show(state, False)
 
 
 def _step(name: str, call):

@@ -162,9 +162,10 @@ class DraftStore(StoreBase):
 
     # ------------------------------------------------------------------ changing
     def create_draft(
-        self, district_code: str, base_version_id: int, name: str, *, actor: str
+        self, district_code: str, base_version_id: int, name: str, *, actor: str, edits=()
     ) -> DraftInfo:
-        """A new, empty draft of ``base_version_id`` (a version of ``district_code``)."""
+        """A new draft of ``base_version_id`` (a version of ``district_code``), empty or with
+        ``edits`` (dicts, in order; each counts one revision) made in the same transaction."""
         name = _name(name)
         now = utcnow()
         with self._write() as conn:
@@ -184,12 +185,24 @@ class DraftStore(StoreBase):
                     created_by=actor,
                     created_at=now,
                     updated_at=now,
-                    revision=0,
+                    revision=len(edits),
                     status=OPEN_DRAFT,
                 )
                 .returning(t.drafts.c.id)
             ).scalar_one()
-            audit(conn, actor, "create", "draft", did, {"name": name, "base": base.number})
+            if edits:
+                conn.execute(
+                    t.draft_edits.insert(),
+                    [
+                        {"draft_id": did, "seq": k, "edit": e, "actor": actor, "at": now,
+                         "active": True}
+                        for k, e in enumerate(edits, 1)
+                    ],
+                )  # fmt: skip
+            detail = {"name": name, "base": base.number}
+            if edits:
+                detail["edits"] = [e.get("kind") for e in edits]
+            audit(conn, actor, "create", "draft", did, detail)
             return _draft(conn, did)
 
     def append_edit(self, draft_id: int, edit: dict, *, actor: str, revision: int) -> DraftInfo:

@@ -359,7 +359,7 @@ class _Change:
                     kids = by_parent.get(code)
                     if not kids:
                         raise InputError(f"community {code} would have no second-level grid left")
-                    union = geo.tidy(shapely.coverage_union_all(np.asarray(kids, dtype=object)))
+                    union = geo.tidy(_union(kids))
                     if not geo.same(union, g1_geoms[i]):
                         g1_geoms[i] = union
                         communities.add(code)
@@ -1054,6 +1054,233 @@ class SetWorker(Edit):
         change.set_attrs(self.code, worker=self.name, worker_phone=self.phone)
 
 
+# ---------------------------------------------------------------------- replace the grids
+#: The attributes of an imported second-level grid (``ReplaceGrids.grids`` features).
+REPLACE_FIELDS = ("code", "name", "parent", "kind", "worker", "worker_phone")
+#: The attributes of an imported first-level grid (``ReplaceGrids.communities`` features).
+COMMUNITY_FIELDS = (
+    "code", "name", "parent", "leader", "leader_title", "leader_phone", "office", "office_phone",
+)  # fmt: skip
+#: Most grids one import carries.
+MAX_IMPORTED = 20_000
+#: Least share of the district's territory the imported grids must cover (else the layer is in
+#: another place: a wrong coordinate system).
+MIN_COVER = 0.5
+#: Most area (share of the district's) the imported grids may have outside it (more: a shift).
+MAX_OUTSIDE = 0.05
+
+
+def _features(value, what: str) -> list[dict]:
+    if not isinstance(value, dict) or value.get("type") != "FeatureCollection":
+        raise InputError(f"{what} must be a GeoJSON FeatureCollection")
+    feats = value.get("features")
+    if not isinstance(feats, list):
+        raise InputError(f"{what}: features must be a list")
+    if len(feats) > MAX_IMPORTED:
+        raise InputError(f"{what} holds {len(feats)} features, at most {MAX_IMPORTED:,}")
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict) or not isinstance(f.get("properties"), dict):
+            raise InputError(f"{what}: feature {i + 1} has no properties")
+    return feats
+
+
+def _props(props: dict, fields, where: str) -> dict:
+    out = {}
+    for name in fields:
+        if name not in props:
+            continue
+        value = props[name]
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        out[name] = _text(value, f"{where}: {name}", empty=True)
+    if not out.get("code"):
+        raise InputError(f"{where} has no code")
+    return out
+
+
+def _polygon(feature: dict, where: str):
+    geom = feature.get("geometry")
+    if not isinstance(geom, dict):
+        raise InputError(f"{where} has no geometry")
+    if geom.get("type") not in ("Polygon", "MultiPolygon"):
+        raise InputError(
+            f"{where} is a {geom.get('type')}: second-level grids are polygons (Polygon or "
+            "MultiPolygon)"
+        )
+    try:
+        shape = shapely.geometry.shape(geom)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        raise InputError(f"{where}: the geometry cannot be read ({exc})") from None
+    if shape.is_empty:
+        raise InputError(f"{where} has an empty geometry")
+    xmin, ymin, xmax, ymax = shapely.bounds(shape)
+    if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
+        raise InputError(f"{where}: coordinates are not longitude/latitude in WGS-84")
+    return shape
+
+
+def _union(geoms):
+    """The union of a community's grids: their coverage union, or when they do not form a
+    coverage (an imported layer with gaps or overlaps, which validation reports) their plain
+    union on the storage grid."""
+    geoms = np.asarray(geoms, dtype=object)
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(geoms, grid_size=geo.GRID)
+
+
+def on_storage_grid(geom):
+    """An imported geometry with each vertex rounded to the storage grid on its own (vertices
+    on it already stay exactly where they are, two equal vertices stay equal, and nothing is
+    repaired: validation reports what is wrong)."""
+    rounded = shapely.set_precision(geom, geo.GRID, mode="pointwise")
+    return shapely.remove_repeated_points(rounded, 0.0)
+
+
+@dataclass(frozen=True)
+class ReplaceGrids(Edit):
+    """Replace the second-level grids with those of a layer edited elsewhere (QGIS, say).
+
+    ``grids`` is a GeoJSON FeatureCollection (WGS-84) of the new second-level grids with
+    their attributes (:data:`REPLACE_FIELDS`: ``code`` required; an attribute the layer does
+    not carry at all keeps each grid's value from the base; ``parent`` defaults to the first 12
+    digits of the code). ``communities`` optionally carries first-level grids (attributes only:
+    their outline is always the union of their grids), used for communities the base lacks;
+    those it has keep their attributes. ``source`` names the file, for the record.
+
+    Geometries are put on the storage grid (coordinates on it already stay exactly as they
+    are, so an unmodified export changes nothing); a grid whose shape is the base's keeps the
+    base's geometry. Base grids missing from the layer retire; new codes are created (a code
+    retired before may not come back). Units are re-assigned by geometry (a unit placed by hand
+    keeps its grid while that grid exists). Gaps, overlaps and bad nesting are not fixed: the
+    draft's validation reports them, and publishing refuses.
+    """
+
+    kind: ClassVar[str] = "replace_grids"
+    grids: dict
+    communities: dict | None = None
+    source: str | None = None
+
+    __hash__ = None  # the collections are dicts
+
+    def __post_init__(self):
+        feats = _features(self.grids, "grids")
+        if not feats:
+            raise InputError("the layer has no second-level grids")
+        rows, seen = [], set()
+        for i, f in enumerate(feats):
+            where = f"grid feature {i + 1}"
+            props = _props(f["properties"], REPLACE_FIELDS, where)
+            code = props["code"]
+            where = f"grid {code}"
+            if code in seen:
+                raise InputError(f"code {code} is used by more than one grid of the layer")
+            seen.add(code)
+            phone = props.get("worker_phone")
+            if phone is not None and not _PHONE_RE.fullmatch(phone):
+                raise InputError(f"{where}: phone {phone!r} is not a phone number")
+            rows.append((props, _polygon(f, where)))
+        communities = {}
+        if self.communities is not None:
+            for i, f in enumerate(_features(self.communities, "communities")):
+                props = _props(f["properties"], COMMUNITY_FIELDS, f"community feature {i + 1}")
+                communities[props["code"]] = props
+        _set(self, "source", _text(self.source, "source", empty=True))
+        _set(self, "_rows", tuple(rows))
+        _set(self, "_communities", communities)
+        _set(self, "_fields", frozenset(k for p, _ in rows for k in p))
+
+    def _apply(self, change: _Change, retired) -> None:
+        d = change.d
+        rows = self._rows
+        # where the layer lies: over the district, or somewhere else (a wrong CRS)
+        territory = d.territory()
+        imported = shapely.union_all(np.asarray([g for _, g in rows], dtype=object))
+        whole = max(geo.area_m2(territory), 1e-9)
+        share = geo.area_m2(shapely.intersection(territory, imported)) / whole
+        outside = geo.area_m2(shapely.difference(imported, territory)) / whole
+        if share < MIN_COVER or outside > MAX_OUTSIDE:
+            raise InputError(
+                f"the layer's grids cover {share:.0%} of district {d.code} and reach "
+                f"{outside:.0%} of its area beyond it: they lie elsewhere, so the coordinate "
+                "system is probably wrong (name the layer's CRS)"
+            )
+        codes = [p["code"] for p, _ in rows]
+        back = sorted(c for c in codes if c not in change.index and c in retired)
+        if back:
+            raise InputError(
+                f"code{'s' if len(back) > 1 else ''} {', '.join(back)} "
+                f"{'were' if len(back) > 1 else 'was'} used before and retired: a retired code "
+                "never comes back (give the grid a new code)"
+            )
+        parents = {}
+        for props, _ in rows:
+            code = props["code"]
+            parent = props.get("parent")
+            if parent is None:
+                parent = (
+                    change.parents[change.index[code]]
+                    if "parent" not in self._fields and code in change.index
+                    else code[:12]
+                )
+            parents[code] = parent
+        known = set(d._grid1_index)
+        unknown = sorted({p for p in parents.values() if p not in known} - set(self._communities))
+        if unknown:
+            raise InputError(
+                f"unknown communit{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)} "
+                f"(the parent of grid {next(c for c, p in parents.items() if p in unknown)}): "
+                "fix the code or parent, or import the first-level grids with it"
+            )
+        new_communities = sorted({p for p in parents.values() if p not in known})
+        if new_communities:
+            extra = [
+                {**{c: None for c in d.grids1.columns if c != "geometry"},
+                 **self._communities[p], "code": p}
+                for p in new_communities
+            ]  # fmt: skip
+            holder = [
+                shapely.union_all([g for (pr, g) in rows if parents[pr["code"]] == p])
+                for p in new_communities
+            ]
+            added = gpd.GeoDataFrame(
+                pd.DataFrame.from_records(extra, columns=list(d.grids1.columns[:-1])),
+                geometry=holder,
+                crs=d.grids1.crs,
+            )
+            grids1 = pd.concat([d.grids1, added], ignore_index=True)
+            change.d = dataclasses.replace(d, grids1=gpd.GeoDataFrame(grids1, crs=d.grids1.crs))
+        # the grids
+        carried = [f for f in REPLACE_FIELDS if f in self._fields and f != "code"]
+        for props, geom in rows:
+            code = props["code"]
+            geom = geo.tidy(on_storage_grid(geom))
+            values = {f: props.get(f) for f in carried}
+            values["parent"] = parents[code]
+            if code not in change.index:
+                change.create(code, geom, **values)
+                continue
+            i = change.index[code]
+            if not geo.same(geom, change.geoms[i]):
+                change.new_geoms[code] = geom
+            row = d.grids2.iloc[i]
+            diff = {k: v for k, v in values.items() if reason(row.get(k)) != v}
+            if diff:
+                change.set_attrs(code, **diff)
+        incoming = set(codes)
+        for code in change.codes:
+            if code not in incoming:
+                change.retire(code)
+        touched = len(set(change.new_geoms) | set(change.attrs))
+        change.notes.append(
+            f"Imported {len(rows)} grids{f' from {self.source}' if self.source else ''}: "
+            f"{touched} changed, {len(change.created)} new, {len(change.retired)} retired."
+        )
+        for p in new_communities:
+            change.notes.append(f"New community {p} from the imported first-level grids.")
+
+
 EDITS = (
     MoveBoundary,
     Split,
@@ -1064,4 +1291,5 @@ EDITS = (
     Rename,
     Recode,
     SetWorker,
+    ReplaceGrids,
 )

@@ -12,10 +12,12 @@ import json
 import pytest
 from PIL import Image
 from web_support import OFFICE, ROLES, WORKER_GRID
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from geogrid.access import RULES, SYSTEM
+from geogrid.usecases import exchange, planning
 from geogrid.usecases import incidents as uc
-from geogrid.usecases import planning
 
 POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.93, 32.11]}}
 #: endpoint -> (method, path, body, operation); operation None: public (no token needed)
@@ -68,6 +70,9 @@ DRAFT_CASES = {
     "api.rebase_draft": ("POST", "/api/v1/drafts/{draft}/rebase", {}, "edit_draft", "stale", 200),
     "api.discard_draft": ("POST", "/api/v1/drafts/{draft}/discard", {}, "edit_draft", "open", 200),
     "api.rollback": ("POST", "/api/v1/versions/1/rollback", {"message": "回退"}, "rollback", "published", 200),
+    "api.import_draft": ("POST", "/api/v1/drafts/import", "layer", "edit_draft", None, 201),
+    "api.export_draft": ("GET", "/api/v1/drafts/{draft}/export?format=geojson", None, "drafts", "edited", 200),
+    "api.export_version": ("GET", "/api/v1/versions/1/export?format=geojson&layer=grids1", None, "grids", None, 200),
 }  # fmt: skip
 _names = iter(range(10**6))
 
@@ -169,6 +174,11 @@ def test_draft_role_matrix(draft_site, role, endpoint, auth, login, csrf_token):
         login(client, role)
         headers = {} if method == "GET" else {"X-CSRFToken": csrf_token(client, "/account/tokens")}
     kw = {"json": body} if body is not None else {}
+    if body == "layer":  # a layer exported from version 1, imported as a draft (multipart)
+        _, data, _ = exchange.export(site.service, SYSTEM, version=1, fmt="geojson")
+        form = {"name": "导入", "file": FileStorage(io.BytesIO(data), filename="grids2.geojson")}
+        boundary, encoded = encode_multipart(form)  # in memory (see tests/web/test_exchange.py)
+        kw = {"data": encoded, "content_type": f"multipart/form-data; boundary={boundary}"}
     resp = client.open(path, method=method, headers=headers, **kw)
     if role in RULES[op].roles:
         assert resp.status_code == ok, resp.get_data(as_text=True)[:300]
