@@ -76,6 +76,11 @@ register_schema(
             "geojson": {"type": "object", "required": ["type", "features"]},
             "partial": {"type": "boolean"},
             "workload": {"type": "object", "required": ["grids", "balance"]},
+            "communities": {
+                "type": "object",
+                "description": "The first-level grids (communities: code, name) as GeoJSON; "
+                "with `partial`, only those the edit changed",
+            },
             "overrides": {
                 "type": "array",
                 "description": "Units put in a grid by hand: code, name, grid, reason, lon, lat",
@@ -216,9 +221,24 @@ def overrides(district) -> list[dict]:
     return out
 
 
-def _state(svc, state, codes=None) -> dict:
+def communities_geojson(district, codes=None) -> dict:
+    """The first-level grids (communities) of a drafted district (only ``codes`` when given)."""
+    g1 = district.grids1
+    keep = None if codes is None else set(codes)
+    rows = [
+        ({"code": str(c), "name": n}, geom)
+        for c, n, geom in zip(g1["code"], g1["name"], g1.geometry, strict=True)
+        if keep is None or c in keep
+    ]
+    return feature_collection(rows)
+
+
+def _state(svc, state, codes=None, communities=None) -> dict:
     out = state.to_dict()
     out["geojson"] = grids_geojson(state.district, codes)
+    out["communities"] = communities_geojson(
+        state.district, None if codes is None else communities or ()
+    )
     out["partial"] = codes is not None
     out["workload"] = uc.workload_of(svc, state)
     out["overrides"] = overrides(state.district)
@@ -228,7 +248,8 @@ def _state(svc, state, codes=None) -> dict:
 def _answer(svc, answer, *, partial: bool = False) -> dict:
     out = answer.to_dict()
     codes = answer.result.grids if partial and answer.result is not None else None
-    out["state"] = _state(svc, answer.state, codes)
+    changed = answer.result.communities if answer.result is not None else ()
+    out["state"] = _state(svc, answer.state, codes, changed)
     return out
 
 
