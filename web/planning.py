@@ -1,6 +1,7 @@
 """The planner's page, ``/plan``: a draft on a Leaflet map edited with Leaflet-Geoman (split a
-grid or move a boundary by drawing a line, merge selected grids, drag a shared vertex), undo and
-redo, the validation drawn in red, the workload table and choropleth, the impact preview and
+grid or move a boundary by drawing a line, merge selected grids, drag a shared vertex or a whole
+shared edge), forms for the selected grid (rename, re-code, worker, community) and for moving a
+unit by hand, the community outlines, undo and redo, the validation drawn in red, the workload table and choropleth, the impact preview and
 publishing. Every edit is made by ``/api/v1/drafts`` (:mod:`web.api.drafts`) on the server;
 ``static/plan.js`` only sends what was drawn and redraws from the answer."""
 
@@ -59,11 +60,28 @@ STRINGS = {
     "discarded": N_("Draft discarded."),
     "confirm_discard": N_("Discard this draft?"),
     "vacant": N_("Grids without a worker"),
+    "recode_rule": N_(
+        "Rule: the community code {community} followed by 3 digits; a code used before is retired and never reused."
+    ),
+    "no_neighbour": N_("No neighbouring community"),
+    "select_grid": N_("Select one grid on the map first."),
+    "in_grid": N_("in grid"),
+    "by_hand": N_("placed by hand"),
+    "target_grid": N_("Target grid"),
+    "pick_grid": N_("Click the target grid on the map."),
+    "no_unit": N_("No unit found."),
+    "edge_hint": N_(
+        "Click an edge of the selected grid: the boundary it shares with one neighbour lights up."
+    ),
+    "edge_near": N_("Click closer to an edge of the selected grid."),
+    "edge_outline": N_("That edge is on the district outline, which edits do not move."),
+    "edge_drag": N_("Drag the round handle to move the whole edge; its neighbours follow:"),
 }
 
 
 @bp.get("/plan")
 @roles_required("planner", "admin")
 def plan():
+    """The workspace; ``?draft=<id>`` opens that draft (read by ``plan.js``)."""
     strings = {k: _(v) for k, v in STRINGS.items()}
     return render_template("plan.html", config={"api": "/api/v1", "strings": strings})

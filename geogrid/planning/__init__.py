@@ -1,8 +1,8 @@
 """The planner's workspace, as pure functions over a :class:`~geogrid.model.District`.
 
-* :mod:`~geogrid.planning.edits`: the edits (move a boundary, split, merge, drag a vertex, move
-  a grid to another community, move a unit by hand, rename, re-code, set the worker), each a
-  small frozen record computed exactly on the server;
+* :mod:`~geogrid.planning.edits`: the edits (move a boundary, split, merge, drag a vertex or a
+  whole shared edge, move a grid to another community, move a unit by hand, rename, re-code,
+  set the worker), each a small frozen record computed exactly on the server;
 * :mod:`~geogrid.planning.check`: validation after an edit, of the grids it touched and their
   neighbours only, and its agreement with the full validator;
 * :mod:`~geogrid.planning.workload`: workload per grid and the balance of the whole draft;
@@ -12,6 +12,7 @@
 from .edits import (
     EDITS,
     OVERRIDE,
+    DragEdge,
     DragVertex,
     Edit,
     EditResult,
@@ -30,6 +31,7 @@ from .edits import (
 __all__ = [
     "EDITS",
     "OVERRIDE",
+    "DragEdge",
     "DragVertex",
     "Edit",
     "EditResult",

@@ -44,7 +44,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from ..crs import check_coordinates
+from ..crs import check_coordinates, from_metric, to_metric
 from ..errors import CoordinateError, InputError
 from ..model import District
 from . import geometry as geo
@@ -831,47 +831,59 @@ class DragVertex(Edit):
         tx, ty = shapely.get_coordinates(target)[0]
         if (tx, ty) == vertex:
             raise InputError("the vertex is already there")
-        vx, vy = vertex
-        moved = []
-        for i in near:
-            xy = shapely.get_coordinates(change.geoms[i])
-            if ((xy[:, 0] == vx) & (xy[:, 1] == vy)).any():
-                moved.append(i)
+        _move_vertices(change, {vertex: (float(tx), float(ty))}, "the vertex")
 
-        def move(coords):
-            hit = (coords[:, 0] == vx) & (coords[:, 1] == vy)
-            coords = coords.copy()
-            coords[hit] = (tx, ty)
-            return coords
 
-        new = {change.codes[i]: shapely.transform(change.geoms[i], move) for i in moved}
-        for code, g in new.items():
-            if not shapely.is_valid(g):
-                raise InputError(
-                    f"moving the vertex there would make grid {code} cross itself "
-                    f"({shapely.is_valid_reason(g)})"
-                )
-        geoms = np.asarray(list(new.values()), dtype=object)
-        others = np.setdiff1d(change.tree.query(geoms, predicate="intersects")[1], moved)
-        for code, g in new.items():
-            for k in others:
-                if shapely.area(shapely.intersection(g, change.geoms[k])) > 0:
-                    raise InputError(
-                        f"moving the vertex there would make grid {code} overlap grid "
-                        f"{change.codes[k]}"
-                    )
-        for x, code_a in enumerate(new):
-            for code_b in list(new)[x + 1 :]:
-                if shapely.area(shapely.intersection(new[code_a], new[code_b])) > 0:
-                    raise InputError(
-                        f"moving the vertex there would make grids {code_a} and {code_b} overlap"
-                    )
-        if not shapely.coverage_is_valid(np.concatenate([geoms, change.geoms[others]])):
+def _move_vertices(change: _Change, moves: dict, what: str) -> None:
+    """Move grid vertices (``moves``: exact stored coordinates to their new places, on the
+    storage grid) in every grid that has them, so shared edges stay shared, and record the new
+    geometries. Refused (nothing recorded) when a grid would cross itself or overlap another, or
+    the grids would no longer form a coverage; ``what`` names the moved thing in the reason
+    ("the vertex", "the edge")."""
+    points = shapely.points(np.asarray(list(moves), dtype=float))
+    near = np.unique(change.tree.query(points, predicate="dwithin", distance=1e-9)[1])
+    keys = set(moves)
+    moved = []
+    for i in near:
+        xy = shapely.get_coordinates(change.geoms[i])
+        if any((float(x), float(y)) in keys for x, y in xy):
+            moved.append(int(i))
+
+    def move(coords):
+        coords = coords.copy()
+        for k, (x, y) in enumerate(coords):
+            to = moves.get((float(x), float(y)))
+            if to is not None:
+                coords[k] = to
+        return coords
+
+    new = {change.codes[i]: shapely.transform(change.geoms[i], move) for i in moved}
+    for code, g in new.items():
+        if not shapely.is_valid(g):
             raise InputError(
-                "moving the vertex there would break the edges the grids share: move it less far"
+                f"moving {what} there would make grid {code} cross itself "
+                f"({shapely.is_valid_reason(g)})"
             )
-        for code, g in new.items():
-            change.new_geoms[code] = geo.tidy(g)
+    geoms = np.asarray(list(new.values()), dtype=object)
+    others = np.setdiff1d(change.tree.query(geoms, predicate="intersects")[1], moved)
+    for code, g in new.items():
+        for k in others:
+            if shapely.area(shapely.intersection(g, change.geoms[k])) > 0:
+                raise InputError(
+                    f"moving {what} there would make grid {code} overlap grid {change.codes[k]}"
+                )
+    for x, code_a in enumerate(new):
+        for code_b in list(new)[x + 1 :]:
+            if shapely.area(shapely.intersection(new[code_a], new[code_b])) > 0:
+                raise InputError(
+                    f"moving {what} there would make grids {code_a} and {code_b} overlap"
+                )
+    if not shapely.coverage_is_valid(np.concatenate([geoms, change.geoms[others]])):
+        raise InputError(
+            f"moving {what} there would break the edges the grids share: move it less far"
+        )
+    for code, g in new.items():
+        change.new_geoms[code] = geo.tidy(g)
 
 
 # ---------------------------------------------------------------------- move a grid
@@ -1281,6 +1293,135 @@ class ReplaceGrids(Edit):
             change.notes.append(f"New community {p} from the imported first-level grids.")
 
 
+#: Longest drag of an edge (metres): farther than this is a slip of the hand, not a drag.
+MAX_DRAG_M = 5_000.0
+
+
+def _offset(value, what: str) -> tuple[float, float]:
+    try:
+        if isinstance(value, (str, bytes)) or any(isinstance(v, (str, bool)) for v in value):
+            raise TypeError
+        dx, dy = value
+        dx, dy = float(dx), float(dy)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a [dx, dy] pair of metres, got {value!r}") from None
+    if not (math.isfinite(dx) and math.isfinite(dy)):
+        raise InputError(f"{what} must be a [dx, dy] pair of metres, got {value!r}")
+    if math.hypot(dx, dy) > MAX_DRAG_M:
+        raise InputError(
+            f"{what} moves the edge {fmt_m(math.hypot(dx, dy))}: at most {fmt_m(MAX_DRAG_M)}"
+        )
+    return (dx, dy)
+
+
+@dataclass(frozen=True)
+class DragEdge(Edit):
+    """Move a run of the boundary grid ``code`` shares with one neighbour by ``offset`` (metres
+    east and north in EPSG:4549): the run goes from the vertex at ``start`` to the vertex at
+    ``end`` (each within :data:`SNAP_M`) along the shared boundary, a single segment or many,
+    and every vertex of it moves by the same vector. Every grid with those vertices follows
+    (the neighbour, and at the ends any third grid meeting there), so shared edges stay shared.
+    ``neighbour`` names the other grid when the ends alone are ambiguous. Refused for runs
+    touching the district outline, and when a grid would cross itself or overlap another, as
+    :class:`DragVertex` is."""
+
+    kind: ClassVar[str] = "drag_edge"
+    code: str
+    start: tuple[float, float]
+    end: tuple[float, float]
+    offset: tuple[float, float]
+    neighbour: str | None = None
+
+    def __post_init__(self):
+        _set(self, "code", _code(self.code, "code"))
+        _set(self, "start", _point(self.start, "start"))
+        _set(self, "end", _point(self.end, "end"))
+        _set(self, "offset", _offset(self.offset, "offset"))
+        if self.neighbour is not None:
+            _set(self, "neighbour", _code(self.neighbour, "neighbour"))
+            if self.neighbour == self.code:
+                raise InputError("neighbour must be another grid than code")
+
+    def _apply(self, change: _Change, retired) -> None:
+        i = change.grid(self.code)
+        grid = change.geoms[i]
+        if self.neighbour is not None:
+            candidates = [change.grid(self.neighbour)]
+        else:
+            candidates = [int(k) for k in change.near(grid) if k != i]
+        start, end = shapely.Point(self.start), shapely.Point(self.end)
+        runs = []
+        for k in candidates:
+            edge = geo.shared_edge(grid, change.geoms[k])
+            for part in shapely.get_parts(edge):
+                if shapely.length(part) == 0:
+                    continue
+                run = _run(part, start, end)
+                if run is not None:
+                    runs.append((k, run))
+                    break
+        if not runs:
+            where = f"grid {self.neighbour}" if self.neighbour else "a neighbour"
+            raise InputError(
+                f"start and end must be two vertices (within {fmt_m(SNAP_M)}) of the boundary "
+                f"grid {self.code} shares with {where}"
+            )
+        if len(runs) > 1:
+            names = ", ".join(change.codes[k] for k, _ in runs)
+            raise InputError(
+                f"start and end lie on the boundaries grid {self.code} shares with several "
+                f"grids ({names}): name the neighbour"
+            )
+        _, run = runs[0]
+        rim = shapely.boundary(change.d.territory())
+        on_rim = shapely.distance(geo.metres(shapely.points(run)), geo.metres(rim)) < 0.005
+        if on_rim.any():
+            raise InputError(
+                "the edge touches the district outline, which edits do not move: choose a run "
+                "that ends before it"
+            )
+        x, y = to_metric(run[:, 0], run[:, 1])
+        lon, lat = from_metric(np.asarray(x) + self.offset[0], np.asarray(y) + self.offset[1])
+        targets = shapely.get_coordinates(geo.on_grid(shapely.points(np.column_stack([lon, lat]))))
+        moves = {
+            (float(a), float(b)): (float(c), float(d))
+            for (a, b), (c, d) in zip(run, targets, strict=True)
+        }
+        moves = {k: v for k, v in moves.items() if k != v}
+        if not moves:
+            raise InputError("the edge is already there: drag it farther")
+        _move_vertices(change, moves, "the edge")
+
+
+def _run(part, start, end) -> np.ndarray | None:
+    """The vertices of shared boundary ``part`` (a line) from the one nearest ``start`` to the
+    one nearest ``end`` (each within :data:`SNAP_M`), the shorter way round a closed part;
+    ``None`` if either is farther; :class:`InputError` if both are the same vertex."""
+    xy = shapely.get_coordinates(part)
+    closed = len(xy) > 2 and (xy[0] == xy[-1]).all()
+    if closed:
+        xy = xy[:-1]
+    pts = geo.metres(shapely.points(xy))
+    ds = shapely.distance(pts, geo.metres(start))
+    de = shapely.distance(pts, geo.metres(end))
+    a, b = int(np.argmin(ds)), int(np.argmin(de))
+    if ds[a] > SNAP_M or de[b] > SNAP_M:
+        return None
+    if a == b:
+        raise InputError("start and end are the same vertex: to move one vertex, drag it")
+    lo, hi = sorted((a, b))
+    inner = xy[lo : hi + 1]
+    if not closed:
+        return inner
+    outer = np.concatenate([xy[hi:], xy[: lo + 1]])
+    metric = shapely.get_coordinates(pts)
+    length = lambda idx: float(np.hypot(*np.diff(metric[idx], axis=0).T).sum())  # noqa: E731
+    n = len(xy)
+    inner_len = length(np.arange(lo, hi + 1))
+    outer_len = length(np.concatenate([np.arange(hi, n), np.arange(0, lo + 1)]))
+    return inner if inner_len <= outer_len else outer
+
+
 EDITS = (
     MoveBoundary,
     Split,
@@ -1292,4 +1433,5 @@ EDITS = (
     Recode,
     SetWorker,
     ReplaceGrids,
+    DragEdge,
 )

@@ -30,6 +30,7 @@ from geogrid.model import LAYER_COLUMNS, District, default_data_dir
 from geogrid.planning import (
     EDITS,
     OVERRIDE,
+    DragEdge,
     DragVertex,
     Merge,
     MoveBoundary,
@@ -183,6 +184,29 @@ def drag_edit(d: District, k: int, j: int, dist: float, angle: float) -> DragVer
     return DragVertex(tuple(v), m2ll(*p))
 
 
+def edge_edit(
+    d: District, k: int, m: int, t1: float, t2: float, dist: float, angle: float
+) -> DragEdge | None:
+    """A run of the boundary of a grid and a neighbour, between the vertices at two fractions of
+    the shared line (off the outline), dragged ``dist`` metres towards ``angle``."""
+    code = d.grids2["code"].iloc[k % len(d.grids2)]
+    near = neighbours(d, code)
+    if not near:
+        return None
+    other = near[m % len(near)]
+    edge = geo.shared_edge(d.grid2(code).geometry, d.grid2(other).geometry)
+    edge = max(shapely.get_parts(edge), key=lambda e: e.length)
+    xy = shapely.get_coordinates(edge)
+    inner = xy[shapely.distance(shapely.points(xy), shapely.boundary(d.outline)) > 1e-6]
+    if len(inner) < 2:
+        return None
+    a, b = int(t1 * (len(inner) - 1)), int(t2 * (len(inner) - 1))
+    if a == b or (inner[a] == inner[b]).all():
+        return None
+    off = (dist * math.cos(angle), dist * math.sin(angle))
+    return DragEdge(code, tuple(inner[a]), tuple(inner[b]), off, neighbour=other)
+
+
 def boundary_edit(
     d: District, k: int, m: int, t1: float, t2: float, off: float
 ) -> MoveBoundary | None:
@@ -233,6 +257,7 @@ REFUSALS = {
     "split": ("parts: a split makes two", "does not cut grid", "too small for a grid"),
     "merge": (),
     "drag_vertex": ("would make grid", "would break the edges"),
+    "drag_edge": ("would make grid", "would break the edges", "district outline"),
     "move_boundary": (
         "leaves grids",
         "would leave grid",
@@ -310,6 +335,22 @@ def test_random_vertex_drags_keep_a_valid_coverage(k, j, dist, angle):
 
 
 @PROPS
+@given(k=_idx, m=_idx, t1=_frac, t2=_frac, dist=st.floats(0.3, 30.0), angle=_angle)
+def test_random_edge_drags_keep_a_valid_coverage(k, m, t1, t2, dist, angle):
+    edit = edge_edit(SAMPLE, k, m, t1, t2, dist, angle)
+    done = attempt(SAMPLE, edit)
+    if done is None:
+        return
+    after, result = done
+    assert {edit.code, edit.neighbour} <= set(result.touched)  # both sides follow
+    assert not result.created and not result.retired
+    for code in result.touched:  # the run's start is gone from every grid that had it
+        xy = shapely.get_coordinates(after.grid2(code).geometry)
+        assert not (xy == np.array(edit.start)).all(axis=1).any()
+    assert_sound(SAMPLE, after, result)
+
+
+@PROPS
 @given(
     k=_idx, m=_idx, t1=_frac, t2=_frac, off=st.floats(-80.0, 80.0).filter(lambda x: abs(x) > 0.5)
 )
@@ -333,6 +374,7 @@ _step = st.one_of(
     st.tuples(st.just("drag"), _idx, _idx, st.floats(0.3, 30.0), _angle),
     st.tuples(st.just("boundary"), _idx, _idx, _frac, _frac, st.floats(-60.0, 60.0)),
     st.tuples(st.just("community"), _idx, _idx),
+    st.tuples(st.just("edge"), _idx, _idx, _frac, _frac, st.floats(0.3, 30.0), _angle),
 )
 _MAKE = {
     "split": split_edit,
@@ -340,6 +382,7 @@ _MAKE = {
     "drag": drag_edit,
     "boundary": boundary_edit,
     "community": community_edit,
+    "edge": edge_edit,
 }
 
 
@@ -605,6 +648,50 @@ def test_dragging_a_shared_vertex_moves_it_in_every_grid():
     )
 
 
+def test_dragging_a_whole_edge_moves_every_vertex_of_it_hand_checked():
+    """The 500 m edge between 001.002 (north) and 001.004 (south), both ends interior corners,
+    dragged 10 m north: 002 loses 500 × 10 m² and 004 gains it; the grids meeting at the ends
+    follow (each end's corner moves, a 2,500 m² triangle changes sides on either end)."""
+    d = lattice()
+    west = geo.on_grid(shapely.Point(m2ll(X0 + 500, Y0 + 500))).coords[0]
+    east = geo.on_grid(shapely.Point(m2ll(X0 + 1000, Y0 + 500))).coords[0]
+    after, result = DragEdge(P1 + "002", west, east, (0.0, 10.0)).apply(d)
+
+    def change(code):
+        return geo.area_m2(after.grid2(code).geometry) - geo.area_m2(d.grid2(code).geometry)
+
+    assert change(P1 + "002") == pytest.approx(-5_000, abs=5)
+    assert change(P1 + "004") == pytest.approx(5_000, abs=5)
+    assert change(P1 + "001") == pytest.approx(-2_500, abs=5)
+    assert change(P1 + "003") == pytest.approx(2_500, abs=5)
+    assert change(P2 + "001") == pytest.approx(-2_500, abs=5)
+    assert change(P2 + "002") == pytest.approx(2_500, abs=5)
+    assert set(result.touched) == set(d.grids2["code"]) and result.communities == (P1, P2)
+    ex, ey = ll2m(*east)
+    north = geo.on_grid(shapely.Point(m2ll(ex, ey + 10))).coords[0]  # the east end, moved
+    for code in (P1 + "002", P1 + "004", P2 + "001", P2 + "002"):
+        xy = shapely.get_coordinates(after.grid2(code).geometry)
+        assert (xy == np.array(north)).all(axis=1).any(), code
+    assert_sound_lattice(d, after, result)
+
+
+def test_dragging_one_segment_of_a_longer_edge():
+    """A run of one segment in the middle of a shared edge of many vertices: only its two
+    vertices move, the rest of the edge stays, both grids follow."""
+    a, b, edge = _edge_pair()
+    xy = shapely.get_coordinates(edge)
+    k = len(xy) // 2
+    after, result = DragEdge(a, tuple(xy[k]), tuple(xy[k + 1]), (3.0, -2.0)).apply(SAMPLE)
+    assert {a, b} <= set(result.touched)
+    moved = shapely.get_coordinates(
+        geo.shared_edge(after.grid2(a).geometry, after.grid2(b).geometry)
+    )
+    kept = {tuple(v) for v in moved}
+    assert tuple(xy[k]) not in kept and tuple(xy[k + 1]) not in kept
+    assert tuple(xy[k - 1]) in kept and tuple(xy[k + 2]) in kept
+    assert_sound(SAMPLE, after, result)
+
+
 def test_attribute_edits():
     d = lattice()
     after, result = Rename(P1 + "001", "仙鹤门").apply(d)
@@ -653,6 +740,8 @@ def _bad_edits():
     )
     unit = SAMPLE.units["code"].iloc[0]
     p, q = _point(edge, 0.3), _point(edge, 0.6)
+    edge_xy = [tuple(v) for v in shapely.get_coordinates(edge)]
+    p_v, q_v = edge_xy[len(edge_xy) // 3], edge_xy[2 * len(edge_xy) // 3]
     tri = shapely.get_coordinates(rim)
     del corner, tri
     return [
@@ -668,6 +757,12 @@ def _bad_edits():
         (DragVertex(outline_vertex, centre), "district outline"),
         (DragVertex(inner, inner), "already there"),
         (DragVertex(inner, far), "moving the vertex there would make grid"),
+        (DragEdge(a, p_v, q_v, (5000.0, 0.0)), "moving the edge there would make grid"),
+        (DragEdge(a, p_v, p_v, (5.0, 0.0)), "the same vertex"),
+        (DragEdge(a, centre, far, (5.0, 0.0)), "must be two vertices"),
+        (DragEdge(a, p_v, q_v, (5.0, 0.0), neighbour=distant), "shares with grid"),
+        (DragEdge(a, edge_xy[0], edge_xy[1], (5.0, 0.0)), "district outline"),
+        (DragEdge(a, p_v, q_v, (0.001, 0.0)), "already there"),
         (MoveBoundary([centre, far]), "must start and end on the boundary shared"),
         (MoveBoundary([p, far, q]), "leaves grids"),
         (MoveBoundary([p, q], codes=(a, distant)), "are not neighbours"),
@@ -780,6 +875,30 @@ def test_recode_refuses_a_retired_code():
             {"kind": "move_boundary", "line": [[1, 2], [3, 4]], "codes": ["a", "a"]},
             "two different grids",
         ),
+        (
+            {"kind": "drag_edge", "code": "g", "start": [1, 2], "end": [3, 4], "offset": "12"},
+            "offset must be a [dx, dy] pair of metres",
+        ),
+        (
+            {"kind": "drag_edge", "code": "g", "start": [1, 2], "end": [3, 4], "offset": [1, "x"]},
+            "offset must be a [dx, dy] pair of metres",
+        ),
+        (
+            {"kind": "drag_edge", "code": "g", "start": [1, 2], "end": [3, 4], "offset": [9e3, 0]},
+            "at most",
+        ),
+        (
+            {
+                "kind": "drag_edge",
+                "code": "g",
+                "start": [1, 2],
+                "end": [3, 4],
+                "offset": [1, 0],
+                "neighbour": "g",
+            },
+            "another grid",
+        ),  # fmt: skip
+        ({"kind": "drag_edge", "code": "g", "start": [1, 2], "end": [3, 4]}, "needs offset"),
     ],
 )
 def test_malformed_edits_are_refused(data, message):
@@ -808,6 +927,7 @@ def test_every_edit_kind_round_trips_through_json():
         Rename(a, "name"),
         Recode(a, "320113005001099"),
         SetWorker(a, "张三", "13900000000"),
+        DragEdge(a, (118.9, 32.1), (118.91, 32.11), (3.5, -2.0), neighbour=b),
     ]
     assert {type(e) for e in edits} == set(EDITS)
     for e in edits:

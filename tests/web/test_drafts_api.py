@@ -13,6 +13,7 @@ from shapely.geometry import shape
 
 from geogrid.errors import InputError
 from geogrid.planning import Split
+from geogrid.planning.geometry import shared_edge
 
 #: Two neighbouring grids of 东阳社区.
 OWNER, NEXT = "320113005007007", "320113005007006"
@@ -169,3 +170,55 @@ def test_other_roles_are_refused_and_bad_input_answered(site):
     assert no_json.status_code == 400
     assert post(site, "/api/v1/drafts", {"name": "x", "colour": 1}).status_code == 400
     assert post(site, "/api/v1/drafts", {"name": ""}).status_code == 400
+
+
+def _inner_run(district, a: str, b: str):
+    """Two vertices a third and two thirds along the boundary grids ``a`` and ``b`` share."""
+    edge = max(
+        shapely.get_parts(shared_edge(district.grid2(a).geometry, district.grid2(b).geometry)),
+        key=lambda e: e.length,
+    )
+    xy = [list(v) for v in shapely.get_coordinates(edge)]
+    return xy[len(xy) // 3], xy[2 * len(xy) // 3]
+
+
+def test_drag_edge_and_units_placed_by_hand(drafts_site):
+    site = drafts_site
+    draft_id = post(site, "/api/v1/drafts", {"name": "拖动边界"}).get_json()["draft"]["id"]
+    district = site.service.current()[1].district
+    start, end = _inner_run(district, OWNER, NEXT)
+    url = f"/api/v1/drafts/{draft_id}/edits"
+    base = {"kind": "drag_edge", "code": OWNER, "start": start, "end": end, "revision": 0}
+    for bad, message in [
+        ({"offset": "12"}, "offset must be a [dx, dy] pair"),
+        ({"offset": [1e6, 0]}, "at most"),
+        ({"offset": [5, 0], "end": start}, "the same vertex"),
+        ({"offset": [5, 0], "start": [118.99, 32.149]}, "must be two vertices"),
+        ({"offset": [5, 0], "neighbour": OWNER}, "another grid"),
+        ({}, "needs offset"),
+    ]:
+        resp = post(site, url, {**base, **bad})
+        assert resp.status_code == 400, (bad, resp.get_json())
+        assert message in resp.get_json()["error"]["message"], (bad, resp.get_json())
+    assert get(site, f"/api/v1/drafts/{draft_id}").get_json()["draft"]["revision"] == 0
+
+    before = {r["code"]: r["area_km2"] for r in get(site, f"/api/v1/drafts/{draft_id}").get_json()["workload"]["grids"]}  # fmt: skip
+    ok = post(site, url, {**base, "offset": [6.0, 4.0]})
+    assert ok.status_code == 200, ok.get_json()
+    answer = ok.get_json()
+    assert {OWNER, NEXT} <= set(answer["result"]["touched"]) and answer["check"]["ok"]
+    after = {r["code"]: r["area_km2"] for r in answer["state"]["workload"]["grids"]}
+    gained, lost = after[OWNER] - before[OWNER], after[NEXT] - before[NEXT]
+    assert abs(gained) > 1e-6 and gained == pytest.approx(-lost, abs=1e-6)
+    assert get(site, f"/api/v1/drafts/{draft_id}").get_json()["report"]["ok"]
+
+    # a unit moved by hand is listed with its override, in its new grid
+    unit = district.units[district.units["grid"] == OWNER]["code"].iloc[0]
+    moved = post(site, url, {"kind": "move_unit", "unit": unit, "grid": NEXT, "reason": "物业在隔壁", "revision": 1})  # fmt: skip
+    assert moved.status_code == 200, moved.get_json()
+    state = get(site, f"/api/v1/drafts/{draft_id}").get_json()
+    assert [(o["code"], o["grid"], o["reason"]) for o in state["overrides"]] == [
+        (unit, NEXT, "物业在隔壁")
+    ]
+    spec = site.client().get("/api/v1/openapi.json").get_json()
+    assert "drag_edge" in spec["components"]["schemas"]["DraftEdit"]["properties"]["kind"]["enum"]

@@ -14,7 +14,8 @@ from flask import g, request
 
 from geogrid.errors import InputError, NotFound
 from geogrid.model import feature_collection
-from geogrid.planning import edit_from_dict
+from geogrid.planning import OVERRIDE, edit_from_dict
+from geogrid.planning.edits import reason
 from geogrid.planning.impact import to_geojson
 from geogrid.usecases import planning as uc
 
@@ -75,6 +76,16 @@ register_schema(
             "geojson": {"type": "object", "required": ["type", "features"]},
             "partial": {"type": "boolean"},
             "workload": {"type": "object", "required": ["grids", "balance"]},
+            "communities": {
+                "type": "object",
+                "description": "The first-level grids (communities: code, name) as GeoJSON; "
+                "with `partial`, only those the edit changed",
+            },
+            "overrides": {
+                "type": "array",
+                "description": "Units put in a grid by hand: code, name, grid, reason, lon, lat",
+                "items": _OBJ,
+            },
         },
     },
 )
@@ -105,13 +116,15 @@ register_schema(
         "fields: `split` (code, line), `move_boundary` (line, codes?), `merge` (codes), "
         "`drag_vertex` (source, target), `move_grid` (code, community), `move_unit` (unit, "
         "grid, reason), `rename` (code, name), `recode` (code, new_code), `set_worker` (code, "
-        "name, phone?). Points are [lon, lat] in WGS-84.",
+        "name, phone?), `drag_edge` (code, start, end, offset, neighbour?: the run of the boundary "
+        "`code` shares with a neighbour from vertex `start` to vertex `end`, moved by `offset` "
+        "[dx, dy] metres east and north). Points are [lon, lat] in WGS-84.",
         "required": ["kind", "revision"],
         "properties": {
             "kind": {
                 "type": "string",
                 "enum": ["split", "move_boundary", "merge", "drag_vertex", "move_grid",
-                         "move_unit", "rename", "recode", "set_worker"],
+                         "move_unit", "rename", "recode", "set_worker", "drag_edge"],
             },  # fmt: skip
             "revision": {"type": "integer", "minimum": 0},
             "code": {"type": "string"},
@@ -129,6 +142,10 @@ register_schema(
             "name": {"type": ["string", "null"]},
             "new_code": {"type": "string"},
             "phone": {"type": ["string", "null"]},
+            "start": {"type": "array", "items": {"type": "number"}},
+            "end": {"type": "array", "items": {"type": "number"}},
+            "offset": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            "neighbour": {"type": ["string", "null"]},
         },
         "example": {"kind": "merge", "codes": ["320113005001001", "320113005001002"], "revision": 0},
     },
@@ -186,18 +203,53 @@ def grids_geojson(district, codes=None) -> dict:
     return feature_collection(rows)
 
 
-def _state(svc, state, codes=None) -> dict:
+def overrides(district) -> list[dict]:
+    """The units of a drafted district put in a grid by hand, with the reason."""
+    units = district.units
+    if OVERRIDE not in units.columns:
+        return []
+    out = []
+    for rec, geom in zip(
+        units[["code", "name", "grid", OVERRIDE]].to_dict("records"), units.geometry, strict=True
+    ):
+        why = reason(rec[OVERRIDE])
+        if why is not None:
+            out.append(
+                {"code": rec["code"], "name": rec["name"], "grid": rec["grid"], "reason": why,
+                 "lon": round(geom.x, 7), "lat": round(geom.y, 7)}
+            )  # fmt: skip
+    return out
+
+
+def communities_geojson(district, codes=None) -> dict:
+    """The first-level grids (communities) of a drafted district (only ``codes`` when given)."""
+    g1 = district.grids1
+    keep = None if codes is None else set(codes)
+    rows = [
+        ({"code": str(c), "name": n}, geom)
+        for c, n, geom in zip(g1["code"], g1["name"], g1.geometry, strict=True)
+        if keep is None or c in keep
+    ]
+    return feature_collection(rows)
+
+
+def _state(svc, state, codes=None, communities=None) -> dict:
     out = state.to_dict()
     out["geojson"] = grids_geojson(state.district, codes)
+    out["communities"] = communities_geojson(
+        state.district, None if codes is None else communities or ()
+    )
     out["partial"] = codes is not None
     out["workload"] = uc.workload_of(svc, state)
+    out["overrides"] = overrides(state.district)
     return out
 
 
 def _answer(svc, answer, *, partial: bool = False) -> dict:
     out = answer.to_dict()
     codes = answer.result.grids if partial and answer.result is not None else None
-    out["state"] = _state(svc, answer.state, codes)
+    changed = answer.result.communities if answer.result is not None else ()
+    out["state"] = _state(svc, answer.state, codes, changed)
     return out
 
 

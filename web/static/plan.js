@@ -26,7 +26,8 @@
     [0.6, "#d9f0d3"], [0.85, "#a6dba0"], [1.15, "#fff3b0"], [1.5, "#fdb863"], [Infinity, "#e66101"],
   ];
   const scoreColour = (s) => SCORE_CLASSES.find((c) => s < c[0])[1];
-  const scores = new Map();
+  const scores = new Map(); // code -> the chosen figure over its district mean (1 = average)
+  const overridden = new Set(); // codes of units placed by hand
 
   function gridStyle(f) {
     const code = f.properties.code;
@@ -45,8 +46,10 @@
     onEachFeature(f, layer) {
       const p = f.properties;
       layer.bindTooltip(p.code + (p.name ? " " + p.name : ""), { sticky: true });
-      layer.on("click", () => {
+      layer.on("click", (ev) => {
         if (map.pm.globalDrawModeEnabled() || tool === "vertex") return;
+        if (tool === "edge") return pickEdge(ev.latlng);
+        if (tool === "pick-unit-grid") return pickUnitGrid(p.code);
         toggle(p.code);
       });
     },
@@ -66,6 +69,24 @@
     interactive: false,
     style: { color: "#6d28d9", weight: 2, fillColor: "#8b5cf6", fillOpacity: 0.45 },
   }).addTo(map);
+
+  const communities = L.geoJSON(null, {
+    pmIgnore: true,
+    snapIgnore: true,
+    interactive: false,
+    style: { color: "#102a43", weight: 3.5, fill: false, opacity: 0.85 },
+    onEachFeature(f, layer) {
+      layer.bindTooltip(f.properties.name || f.properties.code, {
+        permanent: true, direction: "center", className: "community-label", interactive: false,
+      });
+    },
+  }).addTo(map);
+  const placed = L.layerGroup().addTo(map); // units placed by hand
+  const edgeLayer = L.layerGroup().addTo(map); // the edge being dragged
+  const communityFeatures = new Map();
+  const showLabels = () => map.getContainer().classList.toggle("show-communities", map.getZoom() >= 12.5 && map.getZoom() < 16.5);
+  map.on("zoomend", showLabels);
+  showLabels();
 
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => {
@@ -127,8 +148,13 @@
     for (const code of retired || []) features.delete(code);
     for (const f of next.geojson.features) features.set(f.properties.code, f);
     state = next;
-    scores.clear();
-    for (const r of next.workload.grids) scores.set(r.code, r.score);
+    if (!next.partial) communityFeatures.clear();
+    for (const f of (next.communities || { features: [] }).features) communityFeatures.set(f.properties.code, f);
+    communities.clearLayers();
+    communities.addData({ type: "FeatureCollection", features: [...communityFeatures.values()] });
+    computeScores();
+    renderOverrides();
+    vertexOwners = null;
     selected = selected.filter((c) => features.has(c));
     grids.clearLayers();
     grids.addData({ type: "FeatureCollection", features: [...features.values()] });
@@ -141,7 +167,10 @@
     renderTable();
     renderSelection();
     const editable = next.draft.status === "open";
-    for (const b of document.querySelectorAll(".tools button, #undo-btn, #redo-btn, #publish-btn, #rebase-btn, #discard-btn")) {
+    for (const a of document.querySelectorAll("#exports a")) {
+      a.href = `${cfg.api}/drafts/${next.draft.id}/export?format=${a.dataset.format}`;
+    }
+    for (const b of document.querySelectorAll(".tools button, #undo-btn, #redo-btn, #publish-btn, #rebase-btn, #discard-btn, form[data-edit] button")) {
       b.disabled = !editable;
     }
     $("undo-btn").disabled = !editable || !next.draft.edits.some((e) => e.active);
@@ -195,6 +224,15 @@
     score: (v) => v.toFixed(2),
   };
 
+  function computeScores() {
+    scores.clear();
+    if (!state) return;
+    const key = $("choro-key").value;
+    const rows = state.workload.grids;
+    const mean = rows.reduce((a, r) => a + (r[key] || 0), 0) / (rows.length || 1);
+    for (const r of rows) scores.set(r.code, mean > 0 ? (r[key] || 0) / mean : 0);
+  }
+
   function renderTable() {
     const rows = [...state.workload.grids].sort((a, b) => {
       const x = a[sortKey], y = b[sortKey];
@@ -227,6 +265,7 @@
 
   function renderSelection() {
     $("selection").textContent = `${S.selected}: ${selected.length ? selected.join(", ") : S.none}`;
+    renderGridPanel();
     grids.setStyle(gridStyle);
     for (const tr of document.querySelectorAll("#workload tbody tr")) {
       tr.classList.toggle("sel", selected.includes(tr.dataset.code));
@@ -272,7 +311,7 @@
     const next = await api("GET", `/drafts/${id}`);
     render(next);
     $("draft-select").value = String(id);
-    history.replaceState(null, "", `#draft=${id}`);
+    history.replaceState(null, "", `?draft=${id}`);
     if (!quiet) say("");
   }
 
@@ -291,6 +330,7 @@
     return busy(async () => {
       const answer = await api("POST", `/drafts/${state.draft.id}/edits`, { ...edit, revision: state.draft.revision });
       editAnswer(answer, S.done);
+      return true;
     });
   }
 
@@ -304,8 +344,11 @@
       editing.pm.disable();
       editing = null;
     }
+    edgeLayer.clearLayers();
     tool = name;
-    for (const b of document.querySelectorAll(".tools button")) b.classList.toggle("on", b.dataset.tool === name);
+    for (const b of document.querySelectorAll(".tools button")) {
+      if (b.dataset.tool !== "unit") b.classList.toggle("on", b.dataset.tool === name);
+    }
   }
 
   const round = (v) => Math.round(v * 1e7) / 1e7;
@@ -335,6 +378,15 @@
     } else if (name === "merge") {
       if (selected.length < 2) return say(S.select_two, "error");
       sendEdit({ kind: "merge", codes: selected });
+    } else if (name === "edge") {
+      if (selected.length !== 1) return say(S.select_one, "error");
+      setTool(name);
+      say(S.edge_hint);
+    } else if (name === "unit") {
+      const panel = $("unit-panel");
+      panel.hidden = !panel.hidden;
+      $("tool-unit").classList.toggle("on", !panel.hidden);
+      if (!panel.hidden) $("unit-q").focus();
     } else if (name === "vertex") {
       if (selected.length !== 1) return say(S.select_one, "error");
       let layer = null;
@@ -360,6 +412,12 @@
     b.addEventListener("click", () => startTool(b.dataset.tool));
   }
   $("clear-btn").addEventListener("click", () => { setTool(null); select([]); say(""); });
+  $("side-toggle").addEventListener("click", () => {
+    const side = $("plan-side");
+    const closed = side.classList.toggle("collapsed");
+    $("side-toggle").setAttribute("aria-expanded", String(!closed));
+    setTimeout(() => map.invalidateSize(), 0);
+  });
 
   for (const [id, path, message] of [["undo-btn", "undo", S.undone], ["redo-btn", "redo", S.redone]]) {
     $(id).addEventListener("click", () => busy(async () => {
@@ -367,6 +425,317 @@
       const answer = await api("POST", `/drafts/${state.draft.id}/${path}`, { revision: state.draft.revision });
       editAnswer(answer, message);
     }));
+  }
+
+  // ------------------------------------------------------------------ the selected grid's forms
+  const props = (code) => (features.get(code) || { properties: {} }).properties;
+  const key = (c) => c[0].toFixed(7) + "," + c[1].toFixed(7);
+
+  function rings(f) {
+    const g = f.geometry;
+    if (!g) return [];
+    return g.type === "Polygon" ? g.coordinates : g.type === "MultiPolygon" ? g.coordinates.flat() : [];
+  }
+
+  let vertexOwners = null; // "lon,lat" -> Set of grid codes having that vertex
+  function owners() {
+    if (vertexOwners) return vertexOwners;
+    vertexOwners = new Map();
+    for (const [code, f] of features) {
+      for (const ring of rings(f)) {
+        for (const c of ring) {
+          const k = key(c);
+          if (!vertexOwners.has(k)) vertexOwners.set(k, new Set());
+          vertexOwners.get(k).add(code);
+        }
+      }
+    }
+    return vertexOwners;
+  }
+
+  function neighbourCommunities(code) {
+    const mine = props(code).parent;
+    const own = owners();
+    const out = new Set();
+    for (const ring of rings(features.get(code))) {
+      for (const c of ring) {
+        for (const other of own.get(key(c)) || []) {
+          const p = props(other).parent;
+          if (p && p !== mine) out.add(p);
+        }
+      }
+    }
+    return [...out].sort();
+  }
+
+  function communityName(code) {
+    const f = communityFeatures.get(code);
+    return (f && f.properties.name) || code;
+  }
+
+  function renderGridPanel() {
+    const panel = $("grid-panel");
+    const one = selected.length === 1 && state && features.has(selected[0]) ? selected[0] : null;
+    panel.hidden = !one;
+    if (!one) return;
+    const p = props(one);
+    $("grid-title").textContent = `${one} ${p.name || ""} · ${communityName(p.parent)}`;
+    const rename = document.querySelector("form[data-edit=rename] [name=name]");
+    if (rename.dataset.code !== one) {
+      for (const m of document.querySelectorAll("#grid-panel .fmsg")) { m.textContent = ""; m.className = "pmsg fmsg"; }
+      rename.value = p.name || "";
+      document.querySelector("form[data-edit=recode] [name=new_code]").value = "";
+      document.querySelector("form[data-edit=set_worker] [name=name]").value = p.worker || "";
+      document.querySelector("form[data-edit=set_worker] [name=phone]").value = p.worker_phone || "";
+    }
+    rename.dataset.code = one;
+    $("recode-rule").textContent = S.recode_rule.replace("{community}", p.parent || "");
+    const sel = document.querySelector("form[data-edit=move_grid] [name=community]");
+    sel.replaceChildren();
+    const near = neighbourCommunities(one);
+    for (const c of near) {
+      const o = document.createElement("option");
+      o.value = c;
+      o.textContent = `${communityName(c)} (${c})`;
+      sel.append(o);
+    }
+    if (!near.length) {
+      const o = document.createElement("option");
+      o.value = "";
+      o.textContent = S.no_neighbour;
+      sel.append(o);
+    }
+  }
+
+  function fieldsOf(form) {
+    const kind = form.dataset.edit;
+    const v = (n) => form.querySelector(`[name=${n}]`).value.trim();
+    if (kind === "move_unit") return { kind, unit: unitChosen && unitChosen.code, grid: v("grid"), reason: v("reason") };
+    const code = selected[0];
+    if (kind === "rename") return { kind, code, name: v("name") };
+    if (kind === "recode") return { kind, code, new_code: v("new_code") };
+    if (kind === "set_worker") return { kind, code, name: v("name") || null, phone: v("phone") || null };
+    if (kind === "move_grid") return { kind, code, community: v("community") };
+    return null;
+  }
+
+  for (const form of document.querySelectorAll("form[data-edit]")) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!state || state.draft.status !== "open") return;
+      const msg = form.querySelector(".fmsg");
+      const edit = fieldsOf(form);
+      if (!edit || (edit.kind !== "move_unit" && selected.length !== 1)) {
+        msg.textContent = S.select_grid;
+        msg.className = "pmsg fmsg error";
+        return;
+      }
+      setTool(null);
+      const ok = await sendEdit(edit);
+      msg.textContent = ok ? S.done : $("status").textContent;
+      msg.className = "pmsg fmsg " + (ok ? "ok" : "error");
+      if (ok && edit.kind === "move_unit") showUnit(unitChosen);
+    });
+  }
+
+  // ------------------------------------------------------------------ moving a unit
+  let unitChosen = null; // {code, name, lon, lat}
+  let unitMarker = null;
+
+  function inRing(pt, ring) {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i], [xj, yj] = ring[j];
+      if ((yi > pt[1]) !== (yj > pt[1]) && pt[0] < ((xj - xi) * (pt[1] - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+
+  function gridAt(pt) {
+    for (const [code, f] of features) {
+      const g = f.geometry;
+      const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+      for (const poly of polys) {
+        if (inRing(pt, poly[0]) && !poly.slice(1).some((h) => inRing(pt, h))) return code;
+      }
+    }
+    return null;
+  }
+
+  function unitGrid(u) {
+    const o = (state.overrides || []).find((x) => x.code === u.code);
+    return o ? { grid: o.grid, reason: o.reason } : { grid: gridAt([u.lon, u.lat]), reason: null };
+  }
+
+  function showUnit(u) {
+    unitChosen = u;
+    const form = $("unit-form");
+    form.hidden = !u;
+    if (unitMarker) unitMarker.remove();
+    if (!u) return;
+    const where = unitGrid(u);
+    $("unit-where").textContent = `${u.code} ${u.name || ""} · ${S.in_grid} ${where.grid || S.none}`
+      + (where.reason ? ` · ${S.by_hand}: ${where.reason}` : "");
+    const sel = $("unit-grid");
+    const keep = sel.value;
+    sel.replaceChildren();
+    for (const code of [...features.keys()].sort()) {
+      const o = document.createElement("option");
+      o.value = code;
+      o.textContent = `${code} ${props(code).name || ""}`;
+      sel.append(o);
+    }
+    if (keep && features.has(keep) && keep !== where.grid) sel.value = keep;
+    else if (where.grid) sel.value = where.grid;
+    unitMarker = L.circleMarker([u.lat, u.lon], { radius: 8, color: "#7c2d12", weight: 3, fillColor: "#f97316", fillOpacity: 0.9, pmIgnore: true, snapIgnore: true, interactive: false }).addTo(map);
+    map.setView([u.lat, u.lon], Math.max(map.getZoom(), 16));
+  }
+
+  function pickUnitGrid(code) {
+    $("unit-grid").value = code;
+    setTool(null);
+    $("unit-pick").classList.remove("on");
+    say(`${S.target_grid}: ${code}`, "ok");
+  }
+
+  $("unit-pick").addEventListener("click", () => {
+    if (tool === "pick-unit-grid") { setTool(null); $("unit-pick").classList.remove("on"); return; }
+    setTool("pick-unit-grid");
+    $("unit-pick").classList.add("on");
+    say(S.pick_grid);
+  });
+
+  $("unit-search").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = $("unit-q").value.trim();
+    if (!q) return;
+    busy(async () => {
+      const out = await api("GET", `/units?q=${encodeURIComponent(q)}&limit=20`);
+      const list = $("unit-hits");
+      list.replaceChildren();
+      if (!out.features.length) {
+        const li = document.createElement("li");
+        li.textContent = S.no_unit;
+        list.append(li);
+      }
+      for (const f of out.features) {
+        const u = { code: f.properties.code, name: f.properties.name, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] };
+        const li = document.createElement("li");
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "link";
+        b.textContent = `${u.code} ${u.name || ""}`;
+        b.addEventListener("click", () => { list.replaceChildren(); showUnit(u); });
+        li.append(b);
+        if (f.properties.address) li.append(document.createTextNode(` · ${f.properties.address}`));
+        list.append(li);
+      }
+      say("");
+    });
+  });
+
+  function renderOverrides() {
+    placed.clearLayers();
+    overridden.clear();
+    const list = $("overrides");
+    list.replaceChildren();
+    for (const o of state.overrides || []) {
+      overridden.add(o.code);
+      const m = L.marker([o.lat, o.lon], {
+        icon: L.divIcon({ className: "placed-unit", iconSize: [14, 14] }),
+        pmIgnore: true, snapIgnore: true, keyboard: false,
+      });
+      m.bindTooltip(`${o.code} ${o.name || ""} → ${o.grid} (${o.reason})`);
+      placed.addLayer(m);
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "link";
+      b.textContent = `${o.code} ${o.name || ""} → ${o.grid}`;
+      b.addEventListener("click", () => { $("unit-panel").hidden = false; showUnit(o); });
+      li.append(b, document.createTextNode(` · ${o.reason}`));
+      list.append(li);
+    }
+    if (!list.children.length) {
+      const li = document.createElement("li");
+      li.textContent = S.none;
+      list.append(li);
+    }
+    if (unitChosen && !$("unit-form").hidden) {
+      const where = unitGrid(unitChosen);
+      $("unit-where").textContent = `${unitChosen.code} ${unitChosen.name || ""} · ${S.in_grid} ${where.grid || S.none}`
+        + (where.reason ? ` · ${S.by_hand}: ${where.reason}` : "");
+    }
+  }
+
+  // ------------------------------------------------------------------ dragging a whole edge
+  const M_PER_DEG = 111320;
+
+  function edgeRun(code, latlng) {
+    // the nearest segment of the grid (in pixels), then along it while the same neighbour shares it
+    const click = map.latLngToLayerPoint(latlng);
+    let best = null;
+    for (const ring of rings(features.get(code))) {
+      const pts = ring.slice(0, -1);
+      for (let i = 0; i < pts.length; i++) {
+        const a = map.latLngToLayerPoint([pts[i][1], pts[i][0]]);
+        const b = map.latLngToLayerPoint([pts[(i + 1) % pts.length][1], pts[(i + 1) % pts.length][0]]);
+        const d = L.LineUtil.pointToSegmentDistance(click, a, b);
+        if (!best || d < best.d) best = { d, pts, i };
+      }
+    }
+    if (!best || best.d > 18) return { error: S.edge_near };
+    const own = owners();
+    const { pts, i } = best;
+    const n = pts.length;
+    const at = (k) => own.get(key(pts[((k % n) + n) % n])) || new Set();
+    const shared = [...at(i)].filter((c) => c !== code && at(i + 1).has(c));
+    if (!shared.length) return { error: S.edge_outline };
+    const other = shared[0];
+    let lo = i, hi = i + 1;
+    while (hi - lo < n && at(hi).size === 2 && at(hi + 1).has(other)) hi++;
+    while (hi - lo < n && at(lo).size === 2 && at(lo - 1).has(other)) lo--;
+    // an end shared by the two grids only lies on the district outline: it stays
+    if (at(hi).size === 2) hi--;
+    if (at(lo).size === 2) lo++;
+    if (hi <= lo) return { error: S.edge_outline };
+    const run = [];
+    for (let k = lo; k <= hi; k++) run.push(pts[((k % n) + n) % n]);
+    return { run, other };
+  }
+
+  function pickEdge(latlng) {
+    const code = selected[0];
+    edgeLayer.clearLayers();
+    const found = edgeRun(code, latlng);
+    if (found.error) return say(found.error, "error");
+    const { run, other } = found;
+    const line = L.polyline(run.map((c) => [c[1], c[0]]), { color: "#dc2626", weight: 6, opacity: 0.9, pmIgnore: true, snapIgnore: true, interactive: false });
+    edgeLayer.addLayer(line);
+    const mid = run.length % 2 ? run[(run.length - 1) / 2]
+      : [(run[run.length / 2 - 1][0] + run[run.length / 2][0]) / 2, (run[run.length / 2 - 1][1] + run[run.length / 2][1]) / 2];
+    const from = L.latLng(mid[1], mid[0]);
+    const handle = L.marker(from, {
+      draggable: true, pmIgnore: true, snapIgnore: true, autoPan: false,
+      icon: L.divIcon({ className: "edge-handle", iconSize: [20, 20] }),
+    });
+    edgeLayer.addLayer(handle);
+    handle.on("drag", () => {
+      const to = handle.getLatLng();
+      const dlat = to.lat - from.lat, dlng = to.lng - from.lng;
+      line.setLatLngs(run.map((c) => [c[1] + dlat, c[0] + dlng]));
+    });
+    handle.on("dragend", () => {
+      const to = handle.getLatLng();
+      const dx = (to.lng - from.lng) * M_PER_DEG * Math.cos((from.lat * Math.PI) / 180);
+      const dy = (to.lat - from.lat) * M_PER_DEG;
+      setTool(null);
+      sendEdit({
+        kind: "drag_edge", code, neighbour: other, start: run[0], end: run[run.length - 1],
+        offset: [Math.round(dx * 100) / 100, Math.round(dy * 100) / 100],
+      });
+    });
+    say(`${S.edge_drag} ${code} / ${other} (${run.length - 1})`);
   }
 
   // ------------------------------------------------------------------ tabs, table, impact, publish
@@ -383,6 +752,11 @@
       renderTable();
     });
   }
+  $("choro-key").addEventListener("change", () => {
+    computeScores();
+    if (!$("choropleth").checked) $("choropleth").checked = true;
+    $("choropleth").dispatchEvent(new Event("change"));
+  });
   $("choropleth").addEventListener("change", () => {
     grids.setStyle(gridStyle);
     if ($("choropleth").checked) legend.addTo(map);
@@ -487,14 +861,14 @@
       $("new-name").value = "";
       await loadList(next.draft.id);
       render(next);
-      history.replaceState(null, "", `#draft=${next.draft.id}`);
+      history.replaceState(null, "", `?draft=${next.draft.id}`);
       say("");
     });
   });
 
   // ------------------------------------------------------------------ start
   busy(async () => {
-    const m = /draft=(\d+)/.exec(location.hash);
+    const m = /[?&]draft=(\d+)/.exec(location.search) || /draft=(\d+)/.exec(location.hash);
     const wanted = m ? Number(m[1]) : null;
     const list = await loadList(wanted);
     const id = wanted || (list.length ? list[0].id : null);
