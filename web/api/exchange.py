@@ -55,7 +55,7 @@ def _upload_to(folder: Path) -> Path:
 
 def _save_upload(folder: Path) -> Path:
     files = request.files.getlist("file")
-    extra = sorted(set(request.files) - {"file"})
+    extra = sorted(str(k) for k in set(request.files) - {"file"})
     if extra:
         raise InputError(f"unknown file field {extra[0][:40]!r}: send the layer as 'file'")
     files = [f for f in files if f.filename]
@@ -119,7 +119,7 @@ def import_draft():
     """
     g.actor.require("edit_draft")
     form = request.form
-    unknown = sorted(set(form) - {"name", "layer", "crs", "base", "csrf_token"})
+    unknown = sorted(str(k) for k in set(form) - {"name", "layer", "crs", "base", "csrf_token"})
     if unknown:
         raise InputError(f"unknown field {unknown[0][:40]!r}")
     base = form.get("base") or None
