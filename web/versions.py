@@ -37,8 +37,8 @@ def index():
 def compare():
     try:
         a, b = int(request.args.get("a", "")), int(request.args.get("b", ""))
-    except ValueError:
-        raise InputError("choose two versions to compare") from None
+    except ValueError:  # nothing (or nonsense) chosen: back to the list to choose
+        return redirect(url_for("versions.index"))
     return redirect(url_for("versions.diff", a=a, b=b))
 
 

@@ -29,6 +29,8 @@ ONLY = {
     "incidents.new": RULES["report_incident"].roles,
     "incidents.create": RULES["report_incident"].roles,
     "planning.plan": RULES["edit_draft"].roles,
+    "versions.index": RULES["versions"].roles,
+    "versions.rollback": RULES["rollback"].roles,
     # the API's operations that not every role may call (the whole matrix: test_access.py)
     "api.locate_many": RULES["locate_many"].roles,
     "api.versions": RULES["versions"].roles,
