@@ -66,7 +66,7 @@ def impact(
     changed = sorted(set(before) ^ set(after))
     for code in sorted(set(before) & set(after)):
         if not geo.same(before[code]["geometry"], after[code]["geometry"]):
-            diff = shapely.symmetric_difference(before[code]["geometry"], after[code]["geometry"])
+            diff = _symmetric_difference(before[code]["geometry"], after[code]["geometry"])
             if geo.area_m2(diff) > MIN_CHANGE_M2:
                 changed.append(code)
     changed = sorted(set(changed))
@@ -87,7 +87,7 @@ def impact(
         b = before.get(code, {}).get("geometry")
         a = after.get(code, {}).get("geometry")
         if b is not None and a is not None:
-            diff = shapely.symmetric_difference(b, a)
+            diff = _symmetric_difference(b, a)
         else:
             diff = a if a is not None else b
         ab = geo.area_m2(b) if b is not None else 0.0
@@ -174,7 +174,7 @@ def _communities(before, after) -> list[dict]:
         else:
             changes = _changes(b, a, COMMUNITY_FIELDS)
             moved = not geo.same(bg, ag) and (
-                geo.area_m2(shapely.symmetric_difference(bg, ag)) > MIN_CHANGE_M2
+                geo.area_m2(_symmetric_difference(bg, ag)) > MIN_CHANGE_M2
             )
             if not changes and not moved:
                 continue
@@ -212,7 +212,7 @@ def _transfers(before, after, codes) -> list[dict]:
     out = []
     if not len(bi):
         return out
-    pieces = shapely.intersection(b_geoms[bi], a_geoms[ai])
+    pieces = shapely.intersection(_valid(b_geoms[bi]), _valid(a_geoms[ai]))
     for i, j, piece in zip(bi, ai, pieces, strict=True):
         piece = _polygonal(piece)
         if piece is None:
@@ -222,6 +222,17 @@ def _transfers(before, after, codes) -> list[dict]:
             continue
         out.append({"from": b_codes[i], "to": a_codes[j], "area_m2": area, "geometry": piece})
     return sorted(out, key=lambda t: (t["from"], t["to"]))
+
+
+def _valid(geoms):
+    """``geoms`` (one or an array) with invalid ones repaired: a draft may hold an imported
+    layer that overlaps itself, which GEOS' overlay cannot take as it is."""
+    return np.where(shapely.is_valid(geoms), geoms, shapely.make_valid(geoms))
+
+
+def _symmetric_difference(a, b):
+    diff = shapely.symmetric_difference(*_valid(np.array([a, b], dtype=object)))
+    return _polygonal(diff) or shapely.Polygon()
 
 
 def _polygonal(geom):

@@ -38,6 +38,7 @@ from geogrid.planning import (
     MoveUnit,
     Recode,
     Rename,
+    ReplaceGrids,
     SetWorker,
     Split,
     edit_from_dict,
@@ -928,11 +929,25 @@ def test_every_edit_kind_round_trips_through_json():
         Recode(a, "320113005001099"),
         SetWorker(a, "张三", "13900000000"),
         DragEdge(a, (118.9, 32.1), (118.91, 32.11), (3.5, -2.0), neighbour=b),
+        ReplaceGrids(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": a, "name": "甲"},
+                        "geometry": json.loads(shapely.to_geojson(SAMPLE.grid2(a).geometry)),
+                    }
+                ],
+            },
+            source="grids.geojson",
+        ),
     ]
     assert {type(e) for e in edits} == set(EDITS)
     for e in edits:
         again = edit_from_dict(json.loads(json.dumps(e.to_dict())))
-        assert again == e and hash(again) == hash(e)
+        assert again == e
+        assert e.__hash__ is None or hash(again) == hash(e)  # a layer (dicts) is not hashable
         assert again.to_dict()["kind"] == e.kind
 
 

@@ -29,6 +29,7 @@ ONLY = {
     "incidents.new": RULES["report_incident"].roles,
     "incidents.create": RULES["report_incident"].roles,
     "planning.plan": RULES["edit_draft"].roles,
+    "exchange.plan_import": RULES["edit_draft"].roles,
     "versions.index": RULES["versions"].roles,
     "versions.rollback": RULES["rollback"].roles,
     # the API's operations that not every role may call (the whole matrix: test_access.py)
@@ -187,6 +188,7 @@ def test_every_route_for_each_role(acc_site, login, role, csrf_token):
                     "incidents.show",  # incident 1 or photo 1: none in this site (404)
                     "incidents.photo",
                     "incidents.create",  # an empty form: 400 with the reason
+                    "exchange.plan_import",  # no file: 400 with the reason
                     "incidents.save_category",
                 }:
                     assert status in (200, 302), (what, status)
