@@ -150,3 +150,19 @@ def page_watch(browser, live):
 @pytest.fixture
 def page(page_watch):
     return page_watch[0]
+
+
+@pytest.fixture(scope="module")
+def plan_live(make_site):
+    """An app of its own per module, for the planner's tests (the drafts they make would show on
+    the other tests' pages): ``(url, site)``."""
+    site = make_site("sqlite", secure_cookies=None)
+    server = make_server("127.0.0.1", 0, site.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="plan-app", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", site
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()

@@ -6,30 +6,12 @@ The app here is its own (publishing changes the district the other browser tests
 
 from __future__ import annotations
 
-import threading
-
-import pytest
 import shapely
-from werkzeug.serving import make_server
 
 from geogrid.access import SYSTEM
 from geogrid.usecases import planning
 
 GRID = "320113005007007"
-
-
-@pytest.fixture(scope="module")
-def plan_live(make_site):
-    site = make_site("sqlite", secure_cookies=None)
-    server = make_server("127.0.0.1", 0, site.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="plan-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", site
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
 
 
 def pixel(page, lon: float, lat: float) -> tuple[float, float]:

@@ -7,11 +7,8 @@ The app here is its own (the drafts it makes would show on the other tests' page
 
 from __future__ import annotations
 
-import threading
-
-import pytest
 import shapely
-from werkzeug.serving import make_server
+from test_plan_browser import pixel
 
 from geogrid.access import SYSTEM
 from geogrid.planning import geometry as geo
@@ -21,33 +18,6 @@ GRID = "320113005007007"
 NEXT = "320113005007006"
 #: A grid of 东阳社区 with a neighbour in another community.
 BORDER = "320113005007005"
-
-
-@pytest.fixture(scope="module")
-def forms_live(make_site):
-    site = make_site("sqlite", secure_cookies=None)
-    server = make_server("127.0.0.1", 0, site.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="plan-forms-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", site
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
-
-def pixel(page, lon: float, lat: float) -> tuple[float, float]:
-    return tuple(
-        page.evaluate(
-            """([lat, lon]) => {
-                const p = geogridPlanMap.latLngToContainerPoint([lat, lon]);
-                const r = geogridPlanMap.getContainer().getBoundingClientRect();
-                return [p.x + r.left, p.y + r.top];
-            }""",
-            [lat, lon],
-        )
-    )
 
 
 def open_draft(page, url, site, passwords, name: str) -> int:
@@ -94,8 +64,8 @@ def grid_props(state, code):
     )
 
 
-def test_rename_undo_worker_and_community_through_the_forms(forms_live, page_watch, passwords):
-    url, site = forms_live
+def test_rename_undo_worker_and_community_through_the_forms(plan_live, page_watch, passwords):
+    url, site = plan_live
     page, watch = page_watch
     district = site.service.current()[1].district
     draft_id = open_draft(page, url, site, passwords, "表单")
@@ -150,8 +120,8 @@ def test_rename_undo_worker_and_community_through_the_forms(forms_live, page_wat
     assert moved[0]["code"] in page.locator("#selection").inner_text()  # the page follows it
 
 
-def test_move_a_unit_by_hand(forms_live, page_watch, passwords):
-    url, site = forms_live
+def test_move_a_unit_by_hand(plan_live, page_watch, passwords):
+    url, site = plan_live
     page, _ = page_watch
     district = site.service.current()[1].district
     draft_id = open_draft(page, url, site, passwords, "单位")
@@ -186,8 +156,8 @@ def test_move_a_unit_by_hand(forms_live, page_watch, passwords):
     assert NEXT in page.locator("#unit-where").inner_text()
 
 
-def test_drag_a_whole_edge_with_the_mouse(forms_live, page_watch, passwords):
-    url, site = forms_live
+def test_drag_a_whole_edge_with_the_mouse(plan_live, page_watch, passwords):
+    url, site = plan_live
     page, _ = page_watch
     district = site.service.current()[1].district
     draft_id = open_draft(page, url, site, passwords, "拖边")
