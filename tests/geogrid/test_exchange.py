@@ -116,8 +116,8 @@ def test_a_vertex_moved_in_both_grids_and_a_rename(tmp_path, svc):
     assert state.report.ok, state.report.errors
     assert set(state.changed) == {A, B}
     assert sorted(g["code"] for g in found["grids"]) == [A, B]
-    assert found["attributes"] == [
-        {"code": B, "field": "name", "before": "仙鹤社区第02网格", "after": "新改的名字"}
+    assert [(a["code"], a["changes"]) for a in found["attributes"]] == [
+        (B, {"name": ["仙鹤社区第02网格", "新改的名字"]})
     ]
     base = svc.store.load_district(state.base.id)
     d = state.district
