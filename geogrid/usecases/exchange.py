@@ -34,8 +34,8 @@ import shapely
 from .. import io as gio
 from ..access import Actor
 from ..errors import DataError, InputError
-from ..io.attributes import _grid_level, _records, _resolve_fields
-from ..io.reading import _call, read_layer
+from ..io.attributes import feature_records, grid_level, resolve_fields
+from ..io.reading import gdal_call, read_layer
 from ..planning.edits import COMMUNITY_FIELDS, REPLACE_FIELDS, ReplaceGrids
 from . import planning
 from .boundaries import version_data
@@ -57,7 +57,7 @@ _FORMAT_ALIASES = {"json": "geojson", "geopackage": "gpkg", "shapefile": "shp", 
 def _layers(path: Path) -> list[tuple[str, str]]:
     import pyogrio
 
-    rows = _call(path.name, "is not a GIS file GDAL can read", pyogrio.list_layers, path)
+    rows = gdal_call(path.name, "is not a GIS file GDAL can read", pyogrio.list_layers, path)
     return [(str(name), str(kind)) for name, kind in rows]
 
 
@@ -127,18 +127,18 @@ def _read(path: Path, layer: str, src_crs, default_level: int) -> tuple[list[dic
         raise InputError(
             f"{path.name}: layer {layer!r} holds {', '.join(other)} features: grids are polygons"
         )
-    source = _resolve_fields(path, frame, gio.GRID_FIELDS, {})
+    source = resolve_fields(path, frame, gio.GRID_FIELDS, {})
     if "code" not in source:
         cols = [str(c) for c in frame.columns if c != frame.geometry.name]
         raise InputError(
             f"{path.name}: layer {layer!r} has no code field (its fields: {', '.join(cols) or 'none'})"
         )
     level2, level1 = [], []
-    for i, (rec, geom) in enumerate(_records(path, frame, source, gio.GRID_FIELDS)):
+    for i, (rec, geom) in enumerate(feature_records(path, frame, source, gio.GRID_FIELDS)):
         where = f"{path.name}: feature {i + 1}"
         if not rec["code"]:
             raise InputError(f"{where} has no code")
-        level = _grid_level(rec, default_level, where)
+        level = grid_level(rec, default_level, where)
         carried = REPLACE_FIELDS if level == 2 else COMMUNITY_FIELDS
         props = {k: rec.get(k) for k in carried if k in source}
         (level2 if level == 2 else level1).append(_feature(props, geom))
