@@ -78,7 +78,7 @@ def build(config: dict | None = None) -> Flask:
     limits.init_app(
         app,
         login_view="auth.login",
-        api_blueprints=(api.bp, search.bp),
+        api_blueprints=(api.bp, search.bp, ogc.bp),
         key_blueprints=(open311.bp,),
     )
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
