@@ -72,7 +72,9 @@ def acc_site(make_site):
 #: Open311 knows no sessions, only its api_key: tests/web/test_open311.py covers it. The
 #: incident API acts on incidents in states and grids of its own: test_access.py's incident
 #: matrix covers it, with tokens and sessions; the drafts API and rollback too (its draft matrix).
-OWN_TABLES = ("/open311/", "/api/v1/incident", "/api/v1/drafts", "/api/v1/versions/<int:number>/")
+#: The OGC API answers with its own exception document: tests/web/test_ogc.py covers it.
+OWN_TABLES = ("/open311/", "/api/v1/incident", "/api/v1/drafts", "/api/v1/versions/<int:number>/",
+              "/ogc")  # fmt: skip
 
 
 def routes(app):

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 from test_versions import GONE, KEEP, publish_merge
-from web_support import WORKER_GRID
+from web_support import ROLES, WORKER_GRID
 
 from geogrid.crs import from_metric
 from geogrid.model import District, default_data_dir
@@ -258,3 +258,17 @@ def test_the_pages(site, login):
         assert client.get(path).status_code == 200, path
     missing = client.get("/ogc/collections/grids2/items/nope?f=html")
     assert missing.status_code == 404 and "<html" in missing.get_data(as_text=True)
+
+
+def test_every_role_reads_the_collections_with_a_token_or_a_session(site, login):
+    for role in ROLES:
+        body = get(site, "/ogc/collections", role).get_json()
+        assert [c["id"] for c in body["collections"]][:4] == [
+            "district",
+            "grids1",
+            "grids2",
+            "units",
+        ]
+        client = login(site.client(), role)
+        resp = client.get("/ogc/collections/grids2/items?limit=1")
+        assert resp.status_code == 200 and resp.get_json()["numberMatched"] == 156
