@@ -27,6 +27,7 @@ from . import (
     security,
     text,
     versions,
+    warnings,
 )
 from . import config as _config
 from .api import search
@@ -60,6 +61,7 @@ def build(config: dict | None = None) -> Flask:
         incidents,
         planning,
         versions,
+        warnings,
         exchange,
         open311,
         account,
