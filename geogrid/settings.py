@@ -28,7 +28,7 @@ CORE = {
     "GEOGRID_WARN_REPEAT_COUNT": "early warning, repeats: this many incidents of one category in one grid (default 3)",
     "GEOGRID_WARN_REPEAT_DAYS": "early warning, repeats: ...within this many days (default 30)",
     "GEOGRID_WARN_RECUR_DAYS": "early warning, recurrences: return visits passed within this many days (default 30)",
-    "GEOGRID_WARN_RECUR_RADIUS_M": "early warning, recurrences: a new report of the same category this close to a revisited incident (default 200)",
+    "GEOGRID_WARN_RECUR_RADIUS_M": "early warning, recurrences: a new report of the same category this close to a revisited incident (default 100)",
     "GEOGRID_WARN_CLUSTER_COUNT": "early warning, clusters: this many reports (default 5)",
     "GEOGRID_WARN_CLUSTER_RADIUS_M": "early warning, clusters: ...within this many metres of one of them (default 200)",
     "GEOGRID_WARN_CLUSTER_HOURS": "early warning, clusters: ...in this many hours (default 72)",

@@ -36,24 +36,24 @@ class WarningStore(StoreBase):
         self, district_code: str, now: datetime, s: rules.WarningSettings, *, need=rules.RULES
     ) -> rules.Inputs:
         """Everything :func:`geogrid.incidents.warnings.evaluate` needs for the rules of
-        ``need`` at ``now``, in one read transaction."""
+        ``need`` at ``now``, in one read transaction: the recent reports through the
+        ``created_at`` index, the incidents open now through the ``state`` index, and the older
+        rows the recurrence and surge rules need in one pass over the table (:meth:`_older`)."""
         need = set(need)
+        recur_since = now - timedelta(days=s.recur_days)
+        first, last = now - timedelta(days=7 * s.surge_weeks), now - timedelta(days=1)
         with self._read() as conn:
             reports = (
                 self._reports(conn, district_code, now - s.lookback, now)
                 if need & {"repeat", "recur", "cluster"}
                 else []
             )
-            revisits = (
-                self._revisits(conn, district_code, now - timedelta(days=s.recur_days), now)
-                if "recur" in need
-                else []
-            )
-            open_now, spans = ([], [])
-            if "surge" in need:
-                open_now = self._open_now(conn, district_code, now)
-                first = now - timedelta(days=7 * s.surge_weeks)
-                spans = self._spans(conn, district_code, first, now - timedelta(days=1))
+            open_now = self._open_now(conn, district_code, now) if "surge" in need else []
+            revisits, spans = self._older(
+                conn, district_code, now,
+                recur_since if "recur" in need else None,
+                (first, last) if "surge" in need else None,
+            )  # fmt: skip
         return rules.Inputs(now, reports, revisits, open_now, spans)
 
     @staticmethod
@@ -64,81 +64,76 @@ class WarningStore(StoreBase):
         return [rules.Report(*r) for r in conn.execute(q.order_by(I.id))]
 
     @staticmethod
-    def _revisits(conn, district_code: str, since: datetime, now: datetime) -> list[rules.Revisit]:
-        """Return visits passed since ``since``: those whose incident still records it
-        (revisited, or closed after it), and those of incidents reopened after it (the reopen
-        clears ``revisited_at``; the log keeps both steps)."""
-        cols = (I.id, I.grid_code, I.grid1_code, I.category, I.lon, I.lat)
-        out = [
-            rules.Revisit(*r[:6], r.revisited_at)
-            for r in conn.execute(
-                sa.select(*cols, I.revisited_at).where(
-                    I.district_code == district_code,
-                    I.revisited_at >= since,
-                    I.revisited_at <= now,
-                    I.state.in_((REVISITED, CLOSED)),
-                )
-            )
-        ]
-        # reopening dispatches again: a reopen since `since` has a recent dispatched_at
-        reopened = {
-            r.id: r
-            for r in conn.execute(
-                sa.select(*cols).where(
-                    I.district_code == district_code,
-                    I.recurrences > 0,
-                    I.dispatched_at >= since,
-                )
-            )
-        }
-        ids = sorted(reopened)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            events = conn.execute(
-                sa.select(E.incident_id, E.action, E.from_state, E.at, E.detail)
-                .where(E.incident_id.in_(chunk), E.action.in_(("revisit", "reopen")), E.at >= since)
-                .order_by(E.incident_id, E.id)
-            ).all()
-            passed: dict[int, datetime] = {}
-            for e in events:
-                if e.at > now:
-                    continue
-                if e.action == "revisit" and (e.detail or {}).get("passed"):
-                    passed[e.incident_id] = e.at
-                elif (
-                    e.action == "reopen"
-                    and e.from_state in (REVISITED, CLOSED)
-                    and e.incident_id in passed
-                ):
-                    r = reopened[e.incident_id]
-                    out.append(rules.Revisit(*r[:6], passed.pop(e.incident_id), e.at))
-        return out
-
-    @staticmethod
     def _open_now(conn, district_code: str, now: datetime) -> list[rules.OpenIncident]:
         late = sa.case((overdue_clause(now), True), else_=False)
         q = sa.select(I.id, I.grid_code, I.grid1_code, I.lon, I.lat, late).where(
-            I.district_code == district_code, I.state.in_(sorted(OPEN)), I.created_at <= now
+            I.district_code == district_code, I.state.in_(sorted(OPEN))
         )
         return [rules.OpenIncident(*r[:5], bool(r[5])) for r in conn.execute(q)]
 
     @staticmethod
-    def _spans(conn, district_code: str, first: datetime, last: datetime) -> list[rules.Span]:
-        """The incidents open at some moment from ``first`` to ``last``: reported before
-        ``last`` and not closed (or cancelled, merged: their last change) before ``first``."""
+    def _older(conn, district_code: str, now: datetime, recur_since, baseline):
+        """(return visits passed since ``recur_since``, spans of the incidents open at some
+        moment of ``baseline`` (first, last)), from one pass over the incidents:
+
+        * visits whose incident still records them (revisited, or closed after it), and those
+          of incidents reopened since (a reopen clears ``revisited_at`` and dispatches again:
+          their log has both steps, read for those incidents only);
+        * incidents reported before the baseline's last moment and not closed (or cancelled,
+          merged: their last change) before its first."""
+        branches = []
+        if recur_since is not None:
+            branches += [
+                sa.and_(I.revisited_at >= recur_since, I.revisited_at <= now,
+                        I.state.in_((REVISITED, CLOSED))),
+                sa.and_(I.recurrences > 0, I.dispatched_at >= recur_since),
+            ]  # fmt: skip
+        if baseline is not None:
+            first, last = baseline
+            branches.append(
+                sa.and_(
+                    I.grid_code.is_not(None),
+                    I.created_at <= last,
+                    sa.or_(
+                        I.closed_at > first,
+                        sa.and_(I.closed_at.is_(None), sa.or_(I.state.in_(sorted(OPEN)), I.updated_at > first)),
+                    ),
+                )
+            )  # fmt: skip
+        if not branches:
+            return [], []
         q = sa.select(
-            I.grid_code, I.state, I.created_at, I.closed_at, I.updated_at, I.due_at,
-            I.office_due_at, I.resolved_at,
-        ).where(
-            I.district_code == district_code,
-            I.grid_code.is_not(None),
-            I.created_at <= last,
-            sa.or_(
-                I.closed_at > first,
-                sa.and_(I.closed_at.is_(None), sa.or_(I.state.in_(sorted(OPEN)), I.updated_at > first)),
-            ),
-        )  # fmt: skip
-        return [rules.span_of(*r) for r in conn.execute(q)]
+            I.id, I.grid_code, I.grid1_code, I.category, I.lon, I.lat, I.state, I.created_at,
+            I.closed_at, I.updated_at, I.due_at, I.office_due_at, I.resolved_at, I.revisited_at,
+            I.recurrences, I.dispatched_at,
+        ).where(I.district_code == district_code, sa.or_(*branches))  # fmt: skip
+        revisits: list[rules.Revisit] = []
+        spans: list[rules.Span] = []
+        reopened: dict[int, tuple] = {}
+        for r in conn.execute(q):
+            place = (r.id, r.grid_code, r.grid1_code, r.category, r.lon, r.lat)
+            if recur_since is not None:
+                if (
+                    r.revisited_at is not None and recur_since <= r.revisited_at <= now
+                    and r.state in (REVISITED, CLOSED)
+                ):  # fmt: skip
+                    revisits.append(rules.Revisit(*place, r.revisited_at))
+                if (
+                    r.recurrences > 0
+                    and r.dispatched_at is not None
+                    and r.dispatched_at >= recur_since
+                ):
+                    reopened[r.id] = place
+            if baseline is not None and r.grid_code is not None and r.created_at <= baseline[1]:
+                span = rules.span_of(
+                    r.grid_code, r.state, r.created_at, r.closed_at, r.updated_at, r.due_at,
+                    r.office_due_at, r.resolved_at,
+                )  # fmt: skip
+                if span.end is None or span.end > baseline[0]:
+                    spans.append(span)
+        if reopened:
+            revisits += _reopened_after_visits(conn, reopened, recur_since, now)
+        return revisits, spans
 
     # ------------------------------------------------------------------ acknowledgements
     def acknowledge_warning(self, warning: rules.EarlyWarning, *, actor: str, note: str) -> None:
@@ -166,3 +161,32 @@ class WarningStore(StoreBase):
                 {**(r.detail or {}), "key": r.entity_key, "at": r.at, "actor": r.actor}
                 for r in conn.execute(q)
             ]
+
+
+def _reopened_after_visits(conn, places: dict[int, tuple], since, now) -> list[rules.Revisit]:
+    """The passed return visits (since ``since``) that a reopen followed, from the logs of the
+    incidents of ``places`` (id -> the incident's place and category)."""
+    out = []
+    ids = sorted(places)
+    for start in range(0, len(ids), 500):
+        events = conn.execute(
+            sa.select(E.incident_id, E.action, E.from_state, E.at, E.detail)
+            .where(
+                E.incident_id.in_(ids[start : start + 500]),
+                E.action.in_(("revisit", "reopen")),
+                E.at >= since,
+                E.at <= now,
+            )
+            .order_by(E.incident_id, E.id)
+        ).all()
+        passed: dict[int, datetime] = {}
+        for e in events:
+            if e.action == "revisit" and (e.detail or {}).get("passed"):
+                passed[e.incident_id] = e.at
+            elif (
+                e.action == "reopen"
+                and e.from_state in (REVISITED, CLOSED)
+                and e.incident_id in passed
+            ):
+                out.append(rules.Revisit(*places[e.incident_id], passed.pop(e.incident_id), e.at))
+    return out

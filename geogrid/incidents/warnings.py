@@ -63,7 +63,7 @@ class WarningSettings:
     repeat_count: int = 3
     repeat_days: float = 30
     recur_days: float = 30
-    recur_radius_m: float = 200
+    recur_radius_m: float = 100
     cluster_count: int = 5
     cluster_radius_m: float = 200
     cluster_hours: float = 72
@@ -78,7 +78,7 @@ class WarningSettings:
         "GEOGRID_WARN_REPEAT_COUNT": ("repeat_count", 3, 2, 1000, True),
         "GEOGRID_WARN_REPEAT_DAYS": ("repeat_days", 30, 1, 365, False),
         "GEOGRID_WARN_RECUR_DAYS": ("recur_days", 30, 1, 365, False),
-        "GEOGRID_WARN_RECUR_RADIUS_M": ("recur_radius_m", 200, 1, 5000, False),
+        "GEOGRID_WARN_RECUR_RADIUS_M": ("recur_radius_m", 100, 1, 5000, False),
         "GEOGRID_WARN_CLUSTER_COUNT": ("cluster_count", 5, 2, 1000, True),
         "GEOGRID_WARN_CLUSTER_RADIUS_M": ("cluster_radius_m", 200, 1, 5000, False),
         "GEOGRID_WARN_CLUSTER_HOURS": ("cluster_hours", 72, 1, 24 * 60, False),
@@ -341,20 +341,29 @@ def recurrences(
     if not visits:
         return []
     counted = [r for r in _counted(reports) if r.created_at <= now]
-    by_cat: dict[str, list[Report]] = defaultdict(list)
-    for r in counted:
-        by_cat[r.category].append(r)
+    # every report and visit projected once; each visit compared with its category's reports
+    xy = _metric([r.lon for r in counted], [r.lat for r in counted]) if counted else None
+    vxy = _metric([v.lon for v in visits], [v.lat for v in visits])
+    by_cat: dict[str, list[int]] = defaultdict(list)
+    for k, r in enumerate(counted):
+        by_cat[r.category].append(k)
+    cat_index = {c: np.array(ks, dtype=int) for c, ks in by_cat.items()}
     out = []
-    for v in sorted(visits, key=lambda v: (v.revisited_at, v.incident_id)):
-        later = [
-            r for r in by_cat.get(v.category, ())
-            if r.created_at > v.revisited_at and r.id != v.incident_id
-        ]  # fmt: skip
-        if later:
-            d = _metric([r.lon for r in later], [r.lat for r in later]) - _metric([v.lon], [v.lat])
-            near = np.hypot(d[:, 0], d[:, 1]) <= s.recur_radius_m
+    order = sorted(
+        range(len(visits)), key=lambda k: (visits[k].revisited_at, visits[k].incident_id)
+    )
+    for vk in order:
+        v = visits[vk]
+        later: list[Report] = []
+        ks = cat_index.get(v.category)
+        if ks is not None:
+            d = np.hypot(xy[ks, 0] - vxy[vk, 0], xy[ks, 1] - vxy[vk, 1])
             later = sorted(
-                (r for r, ok in zip(later, near, strict=True) if ok),
+                (
+                    counted[k]
+                    for k in ks[d <= s.recur_radius_m].tolist()
+                    if counted[k].created_at > v.revisited_at and counted[k].id != v.incident_id
+                ),
                 key=lambda r: (r.created_at, r.id),
             )
         reopened = v.reopened_at is not None and v.reopened_at <= now

@@ -115,17 +115,17 @@ def test_recurrence_reopened_after_a_passed_visit():
 
 def test_recurrence_by_a_new_report_near_a_revisited_incident():
     v = visit(days(10))
-    near = report(days(3), dx=199.0, state="dispatched")
-    far = report(days(3), dx=201.0, state="dispatched")
+    near = report(days(3), dx=99.0, state="dispatched")
+    far = report(days(3), dx=101.0, state="dispatched")
     before = report(days(11), dx=10.0)  # reported before the visit passed: not a comeback
     other_cat = report(days(3), dx=5.0, cat="0101")
     assert W.recurrences([v], [far, before, other_cat], NOW, S) == []
     (w,) = W.recurrences([v], [near, far, before, other_cat], NOW, S)
     assert w.incidents == (v.incident_id, near.id) and w.severity == W.MEDIUM
-    assert w.detail == {"reopened": False, "new_reports": 1, "radius_m": 200, "days": 30}
+    assert w.detail == {"reopened": False, "new_reports": 1, "radius_m": 100, "days": 30}
     two = W.recurrences([v], [near, report(days(2), dx=-50.0)], NOW, S)
     assert two[0].severity == W.HIGH
-    wider = W.recurrences([v], [far], NOW, WarningSettings(recur_radius_m=250))
+    wider = W.recurrences([v], [far], NOW, WarningSettings(recur_radius_m=150))
     assert wider[0].incidents == (v.incident_id, far.id)
 
 
