@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from geogrid.errors import Conflict, InputError, NotFound
-from geogrid.incidents.warnings import RULES
+from geogrid.incidents.warnings import RULES, WarningSettings
 from geogrid.usecases import incidents as ui
 from geogrid.usecases import warnings as uw
 
@@ -27,6 +27,14 @@ from .text import N_
 
 bp = Blueprint("warnings", __name__)
 log = logging.getLogger(__name__)
+
+
+@bp.record_once
+def _check_settings(state) -> None:
+    """A bad ``GEOGRID_WARN_*`` value stops the app where it is made (gunicorn's start-up), not
+    at the first page that shows the badge."""
+    WarningSettings.from_settings()
+
 
 RULE_LABELS = {
     "repeat": N_("Repeated incidents"),

@@ -139,3 +139,12 @@ def test_the_page_badge_and_form(wsite, login, csrf_token):
     office = login(wsite.client(), "office")
     assert office.get("/warnings").status_code == 403
     assert "nav-warnings" not in office.get("/").get_data(as_text=True)
+
+
+def test_a_bad_setting_stops_the_app_at_start_up(monkeypatch):
+    from geogrid.errors import InputError
+    from web import create_app
+
+    monkeypatch.setenv("GEOGRID_WARN_SURGE_WEEKS", "0")
+    with pytest.raises(InputError, match="GEOGRID_WARN_SURGE_WEEKS must be a number from 1"):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})

@@ -105,10 +105,18 @@
 
   // map.js refills the grid layer when the base map switches between WGS-84 and GCJ-02: the
   // warnings follow (once the refill is over)
+  function gridSignature() {
+    const first = grid2.getLayers()[0];
+    return first && first.feature ? JSON.stringify(first.feature.geometry.coordinates).slice(0, 60) : "";
+  }
+  let drawnOn = gridSignature();
   let refill = null;
   grid2.on("layeradd", () => {
     clearTimeout(refill);
-    refill = setTimeout(() => { draw(last); }, 30);
+    refill = setTimeout(() => {
+      const now = gridSignature();
+      if (now !== drawnOn) { drawnOn = now; draw(last); }  // a refill, not the same grids again
+    }, 30);
   });
   map.on("baselayerchange", (e) => {
     crs = e.layer === layers.bases.amap ? "gcj02" : "wgs84";

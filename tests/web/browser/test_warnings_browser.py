@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from geogrid.access import SYSTEM
+from geogrid.crs import from_wgs84
 from geogrid.usecases import incidents as uc
 from geogrid.usecases import warnings as uw
 
@@ -52,6 +53,13 @@ def test_see_on_the_map_and_page_then_acknowledge(plan_live, page_watch, passwor
     assert markers.count() == len(active)
     assert page.locator(".leaflet-control-layers-overlays", has_text="预警").count() == 1
     shot(page, "warnings-map-1600")
+    toggle = page.locator(".leaflet-control-layers-overlays label", has_text="预警").locator(
+        "input"
+    )
+    toggle.uncheck()
+    assert markers.count() == 0
+    toggle.check()
+    assert markers.count() == len(active)
     page.evaluate(
         """(key) => { window.geogridMap.eachLayer((l) => {
              if (l.warningKey === key) { window.geogridMap.setView(l.getLatLng(), 16); l.openPopup(); }
@@ -63,13 +71,6 @@ def test_see_on_the_map_and_page_then_acknowledge(plan_live, page_watch, passwor
     assert "同类事件" in popup.inner_text()
     assert popup.locator("a").get_attribute("href") == "/warnings?rule=repeat"
     shot(page, "warnings-map-popup-1600")
-    page.locator(".leaflet-control-layers-overlays label", has_text="预警").locator(
-        "input"
-    ).uncheck()
-    assert markers.count() == 0
-    page.locator(".leaflet-control-layers-overlays label", has_text="预警").locator("input").check()
-    assert markers.count() == len(active)
-
     # the page: the row, the form, the acknowledgement
     popup.locator("a").click()
     page.wait_for_url(f"{url}/warnings?rule=repeat")
@@ -106,3 +107,33 @@ def test_the_page_and_the_map_layer_fit_a_phone(plan_live, page_watch, passwords
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     shot(page, "warnings-page-390")
+
+
+def test_the_layer_follows_amap_to_gcj02(plan_live, page_watch, passwords):
+    url, site = plan_live
+    page, watch = page_watch
+    watch.allowed_hosts = ("autonavi.com",)  # AMap's tiles are requested (and blocked)
+    svc = site.service
+    for _ in range(3):
+        uc.report(svc, SYSTEM, 118.9301, 32.1101, category="0602", description="雨水井盖破损")
+    repeat = next(
+        w for w in uw.warnings(svc, SYSTEM) if w.rule == "repeat" and w.category == "0602"
+    )
+    log_in(page, url, passwords)
+    page.wait_for_function("() => Number(document.documentElement.dataset.warningsMap) >= 1")
+    where = """(key) => { let p = null; window.geogridMap.eachLayer((l) => {
+                 if (l.warningKey === key) p = l.getLatLng(); }); return p && [p.lng, p.lat]; }"""
+    before = page.evaluate(where, repeat.key)
+    assert abs(before[0] - repeat.lon) < 1e-6 and abs(before[1] - repeat.lat) < 1e-6
+    page.evaluate(
+        """() => { const id = L.stamp(geogridLayers.bases.amap);
+             [...document.querySelectorAll('.leaflet-control-layers-base input')]
+               .find((i) => i.layerId === id).click(); }"""
+    )
+    page.wait_for_function(
+        f"(key) => {{ const p = ({where})(key); return p && p[0] - {before[0]} > 0.004; }}",
+        arg=repeat.key,
+    )
+    after = page.evaluate(where, repeat.key)
+    glon, glat = from_wgs84(repeat.lon, repeat.lat, "gcj02")
+    assert abs(after[0] - glon) < 1e-6 and abs(after[1] - glat) < 1e-6
