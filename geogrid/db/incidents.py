@@ -416,6 +416,8 @@ def _where(district_code, q: IncidentQuery, grids, office, now, private=True) ->
         w.append(I.created_at >= q.since)
     if q.until:
         w.append(I.created_at < q.until)
+    if q.bbox is not None:
+        w += [I.lon >= q.bbox[0], I.lon <= q.bbox[2], I.lat >= q.bbox[1], I.lat <= q.bbox[3]]
     if q.overdue is not None:
         late = overdue_clause(now)
         w.append(late if q.overdue else sa.not_(late))
