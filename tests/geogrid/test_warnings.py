@@ -4,6 +4,7 @@ a new incident joins it; the settings read and refused."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -311,3 +312,21 @@ def test_a_bad_setting_stops_the_command_line_with_exit_2(monkeypatch, tmp_path)
     )
     assert result.exit_code == 2, result.output
     assert "GEOGRID_WARN_CLUSTER_HOURS must be a number from 1" in result.output
+
+
+def test_the_command_line_lists_and_acknowledges(tmp_path):
+    db = f"sqlite:///{tmp_path / 'w.sqlite3'}"
+    run = lambda *a: CliRunner().invoke(main, [*map(str, a), "--db", db])  # noqa: E731
+    assert run("init-db").exit_code == 0
+    for _ in range(3):
+        assert run("incident", "report", 118.93, 32.11, "--category", "0601").exit_code == 0
+    listed = run("incident", "warnings", "--rule", "repeat", "--json")
+    (w,) = json.loads(listed.output)
+    assert w["rule"] == "repeat" and len(w["incidents"]) == 3
+    refused = run("incident", "acknowledge", w["key"], "--note", " ")
+    assert refused.exit_code == 2 and "a note" in refused.output
+    done = run("incident", "acknowledge", w["key"], "--note", "已安排排查")
+    assert done.exit_code == 0 and "acknowledged" in done.output
+    assert "0 warnings (active)" in run("incident", "warnings", "--rule", "repeat").output
+    acked = run("incident", "warnings", "--rule", "repeat", "--view", "acknowledged").output
+    assert "acknowledged by" in acked and "已安排排查" in acked
