@@ -95,6 +95,9 @@ RULES: dict[str, Rule] = {
     # the reporter's and informant's names and contact: those who call them back
     "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
+    # early warning (geogrid.usecases.warnings): a grid worker sees their grid's
+    "warnings": _rule("read the early warnings", DISPATCHER, PLANNER, WORKER, ADMIN),
+    "acknowledge_warning": _rule("acknowledge an early warning", DISPATCHER, ADMIN),
     "sample_incidents": _rule("fill the district with a sample history of incidents", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),

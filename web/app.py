@@ -28,6 +28,7 @@ from . import (
     security,
     text,
     versions,
+    warnings,
 )
 from . import config as _config
 from .api import search
@@ -61,6 +62,7 @@ def build(config: dict | None = None) -> Flask:
         incidents,
         planning,
         versions,
+        warnings,
         exchange,
         open311,
         ogc,
