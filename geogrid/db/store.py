@@ -27,13 +27,21 @@ from .accounts import AccountStore
 from .audit import AuditStore
 from .base import StoreBase, _own_errors
 from .drafts import DraftEdit, DraftInfo, DraftStore
+from .feed import FeedStore
 from .incidents import IncidentStore, _incident
 from .roster import RosterStore
 from .versions import VersionInfo, VersionStore, _grid_rows, _unit_rows
 
 
 class Store(
-    VersionStore, DraftStore, RosterStore, AccountStore, IncidentStore, AuditStore, StoreBase
+    VersionStore,
+    DraftStore,
+    RosterStore,
+    AccountStore,
+    IncidentStore,
+    FeedStore,
+    AuditStore,
+    StoreBase,
 ):
     """All of geogrid's persistent state in one database."""
 
