@@ -93,6 +93,8 @@ RULES: dict[str, Rule] = {
     "incident_reassign": _rule("reassign an incident", DISPATCHER, ADMIN),
     "incident_photo": _rule("add a photo to an incident", DISPATCHER, WORKER, OFFICE, ADMIN),
     # the reporter's and informant's names and contact: those who call them back
+    # live push of incident events (geogrid.usecases.live), each in the caller's scope
+    "live_events": _rule("receive live incident events"),
     "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
     # early warning (geogrid.usecases.warnings): a grid worker sees their grid's

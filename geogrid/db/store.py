@@ -28,6 +28,7 @@ from .accounts import AccountStore
 from .audit import AuditStore
 from .base import StoreBase, _own_errors
 from .drafts import DraftEdit, DraftInfo, DraftStore
+from .feed import FeedStore
 from .incidents import IncidentStore, _incident
 from .roster import RosterStore
 from .versions import VersionInfo, VersionStore, _grid_rows, _unit_rows
@@ -41,6 +42,7 @@ class Store(
     AccountStore,
     IncidentStore,
     WarningStore,
+    FeedStore,
     AuditStore,
     StoreBase,
 ):

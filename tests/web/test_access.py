@@ -30,6 +30,7 @@ CASES = {
     "api.versions": ("GET", "/api/v1/versions", None, "versions"),
     "api.version_diff": ("GET", "/api/v1/versions/1/diff/1", None, "grids"),
     "search.search": ("GET", "/api/v1/search?q=xianlin", None, "search"),
+    "api.events": ("GET", "/api/v1/events", None, "live_events"),
     "api.openapi_json": ("GET", "/api/v1/openapi.json", None, None),
     "api.docs": ("GET", "/api/v1/docs", None, None),
 }
