@@ -471,11 +471,31 @@ def _openapi() -> dict:
             {"type": "string"},
         ),
     }
+    errors = {
+        "400": {"description": "A parameter is wrong (OGC's exception document)"},
+        "401": {"description": "No caller: send Authorization: Bearer <token>"},
+        "403": {"description": "The caller's role or grid may not read it"},
+        "404": {"description": "No such collection, feature or version"},
+    }
     ok_json = {
         "200": {
             "description": "OK",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+        **errors,
+    }
+    ok_schema = {
+        "200": {
+            "description": "A JSON Schema of the queryables",
+            "content": {
+                "application/schema+json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+        **errors,
     }
     ok_geo = {
         "200": {
@@ -485,10 +505,7 @@ def _openapi() -> dict:
                 "text/html": {"schema": {"type": "string"}},
             },
         },
-        "400": {"description": "A parameter is wrong"},
-        "401": {"description": "Unauthorized"},
-        "403": {"description": "Forbidden"},
-        "404": {"description": "Not found"},
+        **errors,
     }
     paths = {
         "/": {
@@ -554,7 +571,7 @@ def _openapi() -> dict:
                 "operationId": f"queryables_{c}",
                 "tags": tag,
                 "parameters": [common["f"]],
-                "responses": ok_json,
+                "responses": ok_schema,
             }
         }
         paths[f"/collections/{c}/items"] = {

@@ -272,3 +272,42 @@ def test_every_role_reads_the_collections_with_a_token_or_a_session(site, login)
         client = login(site.client(), role)
         resp = client.get("/ogc/collections/grids2/items?limit=1")
         assert resp.status_code == 200 and resp.get_json()["numberMatched"] == 156
+
+
+def test_the_api_definition_is_valid_openapi(site):
+    from openapi_spec_validator import validate
+
+    validate(get(site, "/ogc/api", None).get_json())
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_schemathesis(make_site, mode):
+    """Requests generated from /ogc/api for every operation: never a 5xx; valid ones get a
+    documented status and media type. (Driven by hand, as in test_api.py.)"""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.generation import GenerationMode
+    from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+
+    site = make_site("sqlite")
+    schema = schemathesis.openapi.from_wsgi("/ogc/api?f=json", site.app)
+    checks = [not_a_server_error]
+    if mode == "positive":
+        checks += [status_code_conformance, content_type_conformance]
+    generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20
+    for operation in operations:
+
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(case=operation.as_strategy(generation_mode=generation))
+        def run(case):
+            headers = {**site.headers("admin"), "Accept-Encoding": "identity"}
+            case.validate_response(case.call(headers=headers), checks=checks)
+
+        try:
+            run()
+        except Exception as exc:
+            raise AssertionError(f"{operation.method.upper()} {operation.path}: {exc}") from exc
