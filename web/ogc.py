@@ -477,36 +477,17 @@ def _openapi() -> dict:
         "403": {"description": "The caller's role or grid may not read it"},
         "404": {"description": "No such collection, feature or version"},
     }
-    ok_json = {
-        "200": {
-            "description": "OK",
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "text/html": {"schema": {"type": "string"}},
-            },
-        },
-        **errors,
-    }
-    ok_schema = {
-        "200": {
-            "description": "A JSON Schema of the queryables",
-            "content": {
-                "application/schema+json": {"schema": {"type": "object"}},
-                "text/html": {"schema": {"type": "string"}},
-            },
-        },
-        **errors,
-    }
-    ok_geo = {
-        "200": {
-            "description": "The features",
-            "content": {
-                GEOJSON: {"schema": {"type": "object"}},
-                "text/html": {"schema": {"type": "string"}},
-            },
-        },
-        **errors,
-    }
+
+    def ok(description: str, media: str) -> dict:
+        content = {
+            media: {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}},
+        }
+        return {"200": {"description": description, "content": content}, **errors}
+
+    ok_json = ok("OK", "application/json")
+    ok_schema = ok("A JSON Schema of the queryables", "application/schema+json")
+    ok_geo = ok("The features", GEOJSON)
     paths = {
         "/": {
             "get": {

@@ -7,14 +7,10 @@ import io
 import json
 import zipfile
 
-import geopandas as gpd
-import pyogrio
 import pytest
-import shapely
+from gis_edits import A, B, edit_gpkg
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
-
-A, B = "320113005001001", "320113005001002"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])
@@ -61,29 +57,7 @@ def test_edited_gpkg_round_trip_and_publish(ex_site, tmp_path):
     data = _get(ex_site, "/api/v1/versions/1/export?format=gpkg&layer=grids2").data
     path = tmp_path / "edit.gpkg"
     path.write_bytes(data)
-    frame = gpd.read_file(path, layer="grids2", engine="pyogrio")
-    geoms = dict(zip(frame["code"], frame.geometry, strict=True))
-    a = {tuple(p) for p in shapely.get_coordinates(geoms[A])}
-    b = {tuple(p) for p in shapely.get_coordinates(geoms[B])}
-    rest = set()
-    for code, geom in geoms.items():
-        if code not in (A, B):
-            rest |= {tuple(p) for p in shapely.get_coordinates(geom)}
-    vx, vy = sorted((a & b) - rest)[0]
-
-    def move(c):
-        c = c.copy()
-        c[(c[:, 0] == vx) & (c[:, 1] == vy), 0] += 0.0002
-        return c
-
-    frame = frame.set_geometry(
-        [
-            shapely.transform(g, move) if c in (A, B) else g
-            for c, g in zip(frame["code"], frame.geometry, strict=True)
-        ]
-    )
-    frame.loc[frame["code"] == A, "name"] = "网页导入改名"
-    pyogrio.write_dataframe(frame, path, layer="grids2", driver="GPKG")
+    edit_gpkg(path, both=True, rename=(A, "网页导入改名"))
     answer = _import(ex_site, path.read_bytes(), "edit.gpkg", name="网页导入")
     assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
     body = answer.get_json()
