@@ -14,11 +14,18 @@ serve`` runs that one (``-k web.gunicorn_worker.LiveWorker``).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import queue
+import selectors
 import threading
+import time
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
+
+from geogrid.usecases import live
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
@@ -77,12 +84,6 @@ class StreamPump:
     alone."""
 
     def __init__(self, heartbeat: float | None = None, max_buffer: int | None = None):
-        import os
-        import queue
-        import selectors
-
-        from geogrid.usecases import live
-
         self.heartbeat = heartbeat or live.HEARTBEAT
         self.max_buffer = max_buffer or live.MAX_BUFFER
         self._sel = selectors.DefaultSelector()
@@ -111,16 +112,10 @@ class StreamPump:
         self._poke()
 
     def _poke(self) -> None:
-        import os
-
-        try:
+        with contextlib.suppress(BlockingIOError):  # a full pipe: the pump is awake anyway
             os.write(self._w, b"\0")
-        except BlockingIOError:
-            pass  # the pipe is full: the pump is awake anyway
 
     def _run(self) -> None:
-        import time
-
         next_beat = time.monotonic() + self.heartbeat
         while True:
             timeout = max(next_beat - time.monotonic(), 0.0)
@@ -131,25 +126,17 @@ class StreamPump:
                     self._ready(key.data, mask)
             self._take_inbox()
             if time.monotonic() >= next_beat:
-                from geogrid.usecases.live import KEEPALIVE
-
                 for conn in list(self._conns.values()):
-                    conn.out += KEEPALIVE
+                    conn.out += live.KEEPALIVE
                     self._flush(conn)
                 next_beat = time.monotonic() + self.heartbeat
 
     def _drain_pipe(self) -> None:
-        import os
-
-        try:
+        with contextlib.suppress(BlockingIOError):
             while os.read(self._r, 4096):
                 pass
-        except BlockingIOError:
-            pass
 
     def _take_inbox(self) -> None:
-        import queue
-
         while True:
             try:
                 sock, first, sub = self._inbox.get_nowait()
@@ -172,8 +159,6 @@ class StreamPump:
             self._flush(conn)
 
     def _register(self, conn, writing: bool = False) -> None:
-        import selectors
-
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0)
         try:
             self._sel.modify(conn.sock, events, conn)
@@ -181,8 +166,6 @@ class StreamPump:
             self._sel.register(conn.sock, events, conn)
 
     def _ready(self, conn, mask) -> None:
-        import selectors
-
         if mask & selectors.EVENT_READ:
             try:
                 data = conn.sock.recv(4096)
@@ -215,14 +198,10 @@ class StreamPump:
 
     def _drop(self, conn) -> None:
         self._conns.pop(conn.sub, None)
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             self._sel.unregister(conn.sock)
-        except (KeyError, ValueError):
-            pass
-        try:
+        with contextlib.suppress(OSError):
             conn.sock.close()
-        except OSError:
-            pass
         conn.sub.close()
 
 
