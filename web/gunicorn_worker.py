@@ -262,7 +262,11 @@ class LiveWorker(JSONErrorWorker):
             dup.setblocking(False)
             self.pump.add(dup, first, sub)
             self._local.detached = True
-            self.log.info("%s GET %s: event stream held by the pump", environ.get("REMOTE_ADDR"), environ.get("RAW_URI"))  # fmt: skip
+            self.log.info(
+                "%s GET %s (Last-Event-ID: %s): event stream held by the pump",
+                environ.get("REMOTE_ADDR"), environ.get("RAW_URI"),
+                environ.get("HTTP_LAST_EVENT_ID", "-"),
+            )  # fmt: skip
             raise _Detached
 
         return wsgi
