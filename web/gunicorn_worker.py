@@ -65,19 +65,21 @@ class _Detached(Exception):
 
 
 class _Conn:
-    __slots__ = ("sock", "sub", "out")
+    __slots__ = ("sock", "sub", "out", "end")
 
-    def __init__(self, sock, sub, first: bytes):
+    def __init__(self, sock, sub, first: bytes, end: float):
         self.sock = sock
         self.sub = sub
         self.out = bytearray(first)
+        self.end = end  # closed then (live.MAX_AGE): the browser reconnects, checked again
 
 
 class StreamPump:
     """One thread per worker process holding every open event stream: sockets in a selector,
     non-blocking sends from a buffer per connection, a keep-alive comment on each every
     ``heartbeat`` seconds, and drops of clients that closed or stopped reading (their buffer
-    over ``max_buffer`` bytes); a dropped browser reconnects and resumes from its last id.
+    over ``max_buffer`` bytes) and of streams older than ``live.MAX_AGE``; a dropped browser
+    reconnects and resumes from its last id.
 
     Threads: :meth:`add` (a request thread) and :meth:`wake` (the hub's thread) only put on a
     queue and write a byte to a pipe; every socket and buffer is touched by the pump's thread
@@ -125,8 +127,12 @@ class StreamPump:
                 else:
                     self._ready(key.data, mask)
             self._take_inbox()
-            if time.monotonic() >= next_beat:
+            now = time.monotonic()
+            if now >= next_beat:
                 for conn in list(self._conns.values()):
+                    if now > conn.end and not conn.out:
+                        self._drop(conn)
+                        continue
                     conn.out += live.KEEPALIVE
                     self._flush(conn)
                 next_beat = time.monotonic() + self.heartbeat
@@ -143,7 +149,7 @@ class StreamPump:
             except queue.Empty:
                 return
             if sock is not None:
-                conn = _Conn(sock, sub, first)
+                conn = _Conn(sock, sub, first, time.monotonic() + live.MAX_AGE)
                 self._conns[sub] = conn
                 self._register(conn)
                 sub.attach(self.wake)  # from now on the hub wakes the pump

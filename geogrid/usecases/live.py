@@ -46,6 +46,9 @@ MAX_BUFFER = 1 << 20
 BATCH = 1000
 #: How long a hub's thread lives on without any subscription.
 IDLE_EXIT = 30.0
+#: Seconds a stream stays open at most: then the server closes it and the browser reconnects
+#: with its last id, authenticated again (a revoked token or a deactivated account stops there).
+MAX_AGE = 600.0
 #: Sent first: the browser reconnects this many milliseconds after a drop.
 RETRY = b"retry: 1500\n\n"
 KEEPALIVE = b": keep-alive\n\n"
@@ -330,8 +333,9 @@ def frames(sub: Subscription) -> Iterator[bytes]:
     """The stream's bytes, for a server that gives each stream a thread (the development
     server, the test client): waits on the subscription, a keep-alive comment when idle
     (every :data:`HEARTBEAT` seconds)."""
+    end = time.monotonic() + MAX_AGE
     try:
-        while not sub.overflowed:
+        while not sub.overflowed and time.monotonic() < end:
             yield sub.wait(HEARTBEAT) or KEEPALIVE
     finally:
         sub.close()
@@ -339,6 +343,7 @@ def frames(sub: Subscription) -> Iterator[bytes]:
 
 __all__ = [
     "HEARTBEAT",
+    "MAX_AGE",
     "MAX_REPLAY",
     "Hub",
     "Subscription",

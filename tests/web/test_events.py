@@ -174,3 +174,17 @@ def test_who_may_open_a_stream(esite, streams, login):
     assert s.status == 200
     inc = report(esite, dispatch=True)
     assert s.until(of(inc))[-1].data["grid_code"] == WORKER_GRID
+
+
+def test_a_stream_ends_after_its_maximum_age_and_resumes(esite, streams, monkeypatch):
+    monkeypatch.setattr(live, "MAX_AGE", 0.5)
+    s = streams(esite, "dispatcher")
+    first = report(esite)
+    ev = s.until(of(first))[-1]
+    s._thread.join(10)  # the server ended the stream: the client is to reconnect
+    assert not s._thread.is_alive()
+    sub_count = live.hub_of(esite.service).subscriptions
+    later = report(esite)
+    again = streams(esite, "dispatcher", headers={"Last-Event-ID": str(ev.id)})
+    assert again.until(of(later))[0].data["incident_id"] == later["id"]
+    assert live.hub_of(esite.service).subscriptions <= sub_count + 1
