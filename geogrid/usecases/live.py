@@ -261,14 +261,16 @@ class Hub:
 
         url = self.store.engine.url.set(drivername="postgresql")
         quiet = time.monotonic()
-        while not self._idle(quiet):
+        while True:  # ends only through _idle(), which hands the hub to a new thread
             try:
                 with psycopg.connect(
                     url.render_as_string(hide_password=False), autocommit=True
                 ) as conn:
                     conn.execute(f"LISTEN {feed.CHANNEL}")
                     self.read()  # whatever came while not listening
-                    while not self._idle(quiet):
+                    while True:
+                        if self._idle(quiet):
+                            return
                         # any notification (or none for PG_SAFETY seconds): read
                         for _ in conn.notifies(timeout=PG_SAFETY, stop_after=1):
                             pass
@@ -278,6 +280,8 @@ class Hub:
             except Exception as exc:
                 log.warning("live feed: listening failed (%s), reconnecting", exc)
                 time.sleep(1.0)
+                if self._idle(quiet):
+                    return
 
 
 _hubs_lock = threading.Lock()

@@ -188,3 +188,26 @@ def test_a_stream_ends_after_its_maximum_age_and_resumes(esite, streams, monkeyp
     again = streams(esite, "dispatcher", headers={"Last-Event-ID": str(ev.id)})
     assert again.until(of(later))[0].data["incident_id"] == later["id"]
     assert live.hub_of(esite.service).subscriptions <= sub_count + 1
+
+
+def test_the_hubs_reader_stops_when_idle_and_comes_back(esite, streams, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(live, "IDLE_EXIT", 0.3)
+    monkeypatch.setattr(live, "PG_SAFETY", 0.2)
+    hub = live.hub_of(esite.service)
+    s = streams(esite, "dispatcher")
+    report(esite)
+    s.next()
+    s.close()
+    deadline = time.monotonic() + 20
+    while hub._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub._thread is None and hub.subscriptions == 0
+    readers = [t for t in threading.enumerate() if t.name == f"geogrid-live-{hub.district_code}"]
+    again = streams(esite, "dispatcher")
+    inc = report(esite)
+    assert again.until(of(inc))
+    alive = [t for t in threading.enumerate() if t.name == f"geogrid-live-{hub.district_code}" and t not in readers]  # fmt: skip
+    assert len(alive) == 1  # one reader thread per hub
