@@ -137,3 +137,36 @@ def serve_support_live(server):
 
 
 assert WORKER_GRID  # the worker's account is in this grid (web_support.seed)
+
+
+def test_the_dispatchers_map_layer_updates_live(browser, db, tmp_path):
+    url, tokens = db
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+    a = Server(tmp_path / "a", "--db", url)
+    b = Server(tmp_path / "b", "--db", url)
+    ctx = browser.new_context(viewport={"width": 1600, "height": 900}, locale="zh-CN")
+    ctx.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname == "127.0.0.1" else r.abort())  # fmt: skip
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        log_in_as(page, serve_support_live(a), "dispatcher", PASSWORDS["dispatcher"])
+        page.wait_for_selector('.gg-legend .live-status[data-state="live"]', timeout=15_000)
+        page.wait_for_function("() => /\\d/.test(document.querySelectorAll('.gg-legend .legend-count')[1].textContent)")  # fmt: skip
+        before = page.evaluate(
+            "document.querySelectorAll('.gg-legend .legend-count')[1].textContent"
+        )
+        assert before.startswith("0 ")
+        report(b.base, tokens["dispatcher"])
+        page.wait_for_function(
+            "() => document.querySelectorAll('.gg-legend .legend-count')[1].textContent.startsWith('1 ')",
+            timeout=5000,
+        )
+        assert page.evaluate("document.querySelectorAll('.gg-incident').length") >= 1
+        assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    finally:
+        ctx.close()
+        a.stop()
+        b.stop()
+    assert errors == []
