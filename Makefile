@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-publish bench-postgis bench-switch bench-tasks bench-page bench-serve bench-incidents bench-warnings bench-planning bench-ogc translations clean
+.PHONY: install run test lint format bench bench-publish bench-postgis bench-switch bench-tasks bench-page bench-serve bench-live bench-incidents bench-warnings bench-planning bench-ogc translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-tasks: install
 
 bench-serve: install
 	$(PY) bench/serve_bench.py
+
+# Live push: SSE delivery latency against pages polling the list, and streams held
+bench-live: install
+	PYTHONPATH=$(CURDIR) $(PY) bench/live_bench.py
 
 bench-publish: install
 	$(PY) bench/publish_bench.py --postgres postgresql://postgres@127.0.0.1:5432/postgres

@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import queue
+import selectors
 import threading
+import time
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
+
+from geogrid.usecases import live
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
@@ -59,31 +65,27 @@ class _Detached(Exception):
 
 
 class _Conn:
-    __slots__ = ("sock", "sub", "out")
+    __slots__ = ("sock", "sub", "out", "end")
 
-    def __init__(self, sock, sub, first: bytes):
+    def __init__(self, sock, sub, first: bytes, end: float):
         self.sock = sock
         self.sub = sub
         self.out = bytearray(first)
+        self.end = end  # closed then (live.MAX_AGE): the browser reconnects, checked again
 
 
 class StreamPump:
     """One thread per worker process holding every open event stream: sockets in a selector,
     non-blocking sends from a buffer per connection, a keep-alive comment on each every
     ``heartbeat`` seconds, and drops of clients that closed or stopped reading (their buffer
-    over ``max_buffer`` bytes); a dropped browser reconnects and resumes from its last id.
+    over ``max_buffer`` bytes) and of streams older than ``live.MAX_AGE``; a dropped browser
+    reconnects and resumes from its last id.
 
     Threads: :meth:`add` (a request thread) and :meth:`wake` (the hub's thread) only put on a
     queue and write a byte to a pipe; every socket and buffer is touched by the pump's thread
     alone."""
 
     def __init__(self, heartbeat: float | None = None, max_buffer: int | None = None):
-        import os
-        import queue
-        import selectors
-
-        from geogrid.usecases import live
-
         self.heartbeat = heartbeat or live.HEARTBEAT
         self.max_buffer = max_buffer or live.MAX_BUFFER
         self._sel = selectors.DefaultSelector()
@@ -112,14 +114,10 @@ class StreamPump:
         self._poke()
 
     def _poke(self) -> None:
-        import os
-
-        with contextlib.suppress(BlockingIOError):  # the pipe is full: the pump is awake anyway
+        with contextlib.suppress(BlockingIOError):  # a full pipe: the pump is awake anyway
             os.write(self._w, b"\0")
 
     def _run(self) -> None:
-        import time
-
         next_beat = time.monotonic() + self.heartbeat
         while True:
             timeout = max(next_beat - time.monotonic(), 0.0)
@@ -129,33 +127,29 @@ class StreamPump:
                 else:
                     self._ready(key.data, mask)
             self._take_inbox()
-            if time.monotonic() >= next_beat:
-                from geogrid.usecases.live import KEEPALIVE
-
+            now = time.monotonic()
+            if now >= next_beat:
                 for conn in list(self._conns.values()):
-                    conn.out += KEEPALIVE
+                    if now > conn.end and not conn.out:
+                        self._drop(conn)
+                        continue
+                    conn.out += live.KEEPALIVE
                     self._flush(conn)
                 next_beat = time.monotonic() + self.heartbeat
 
     def _drain_pipe(self) -> None:
-        import os
-
-        try:
+        with contextlib.suppress(BlockingIOError):
             while os.read(self._r, 4096):
                 pass
-        except BlockingIOError:
-            pass
 
     def _take_inbox(self) -> None:
-        import queue
-
         while True:
             try:
                 sock, first, sub = self._inbox.get_nowait()
             except queue.Empty:
                 return
             if sock is not None:
-                conn = _Conn(sock, sub, first)
+                conn = _Conn(sock, sub, first, time.monotonic() + live.MAX_AGE)
                 self._conns[sub] = conn
                 self._register(conn)
                 sub.attach(self.wake)  # from now on the hub wakes the pump
@@ -171,8 +165,6 @@ class StreamPump:
             self._flush(conn)
 
     def _register(self, conn, writing: bool = False) -> None:
-        import selectors
-
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0)
         try:
             self._sel.modify(conn.sock, events, conn)
@@ -180,8 +172,6 @@ class StreamPump:
             self._sel.register(conn.sock, events, conn)
 
     def _ready(self, conn, mask) -> None:
-        import selectors
-
         if mask & selectors.EVENT_READ:
             try:
                 data = conn.sock.recv(4096)
@@ -278,7 +268,11 @@ class LiveWorker(JSONErrorWorker):
             dup.setblocking(False)
             self.pump.add(dup, first, sub)
             self._local.detached = True
-            self.log.info("%s GET %s: event stream held by the pump", environ.get("REMOTE_ADDR"), environ.get("RAW_URI"))  # fmt: skip
+            self.log.info(
+                "%s GET %s (Last-Event-ID: %s): event stream held by the pump",
+                environ.get("REMOTE_ADDR"), environ.get("RAW_URI"),
+                environ.get("HTTP_LAST_EVENT_ID", "-"),
+            )  # fmt: skip
             raise _Detached
 
         return wsgi

@@ -158,6 +158,8 @@ def _strings() -> dict:
         "incidents_legend": _("Open incidents"),
         "incidents_count": _("%(n)s open · %(o)s overdue"),
         "incidents_failed": _("Incidents could not be loaded."),
+        "live": _("Live"),
+        "live_offline": _("Disconnected, reconnecting…"),
         "incident_overdue": _("Overdue"),
         "incident_due_soon": _("Due soon"),
         "incident_deadline": _("Deadline"),
@@ -458,6 +460,7 @@ def index():
             "units": url_for("api.units"),
             "search": url_for("search.search"),
             "incidents": url_for("api.incidents"),
+            "events": url_for("api.events"),
         },
         "pages": {
             "incident": request.script_root + "/incidents/",

@@ -46,6 +46,9 @@ MAX_BUFFER = 1 << 20
 BATCH = 1000
 #: How long a hub's thread lives on without any subscription.
 IDLE_EXIT = 30.0
+#: Seconds a stream stays open at most: then the server closes it and the browser reconnects
+#: with its last id, authenticated again (a revoked token or a deactivated account stops there).
+MAX_AGE = 600.0
 #: Sent first: the browser reconnects this many milliseconds after a drop.
 RETRY = b"retry: 1500\n\n"
 KEEPALIVE = b": keep-alive\n\n"
@@ -258,14 +261,16 @@ class Hub:
 
         url = self.store.engine.url.set(drivername="postgresql")
         quiet = time.monotonic()
-        while not self._idle(quiet):
+        while True:  # ends only through _idle(), which hands the hub to a new thread
             try:
                 with psycopg.connect(
                     url.render_as_string(hide_password=False), autocommit=True
                 ) as conn:
                     conn.execute(f"LISTEN {feed.CHANNEL}")
                     self.read()  # whatever came while not listening
-                    while not self._idle(quiet):
+                    while True:
+                        if self._idle(quiet):
+                            return
                         # any notification (or none for PG_SAFETY seconds): read
                         for _ in conn.notifies(timeout=PG_SAFETY, stop_after=1):
                             pass
@@ -275,6 +280,8 @@ class Hub:
             except Exception as exc:
                 log.warning("live feed: listening failed (%s), reconnecting", exc)
                 time.sleep(1.0)
+                if self._idle(quiet):
+                    return
 
 
 _hubs_lock = threading.Lock()
@@ -330,8 +337,9 @@ def frames(sub: Subscription) -> Iterator[bytes]:
     """The stream's bytes, for a server that gives each stream a thread (the development
     server, the test client): waits on the subscription, a keep-alive comment when idle
     (every :data:`HEARTBEAT` seconds)."""
+    end = time.monotonic() + MAX_AGE
     try:
-        while not sub.overflowed:
+        while not sub.overflowed and time.monotonic() < end:
             yield sub.wait(HEARTBEAT) or KEEPALIVE
     finally:
         sub.close()
@@ -339,6 +347,7 @@ def frames(sub: Subscription) -> Iterator[bytes]:
 
 __all__ = [
     "HEARTBEAT",
+    "MAX_AGE",
     "MAX_REPLAY",
     "Hub",
     "Subscription",

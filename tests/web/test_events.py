@@ -174,3 +174,40 @@ def test_who_may_open_a_stream(esite, streams, login):
     assert s.status == 200
     inc = report(esite, dispatch=True)
     assert s.until(of(inc))[-1].data["grid_code"] == WORKER_GRID
+
+
+def test_a_stream_ends_after_its_maximum_age_and_resumes(esite, streams, monkeypatch):
+    monkeypatch.setattr(live, "MAX_AGE", 0.5)
+    s = streams(esite, "dispatcher")
+    first = report(esite)
+    ev = s.until(of(first))[-1]
+    s._thread.join(10)  # the server ended the stream: the client is to reconnect
+    assert not s._thread.is_alive()
+    sub_count = live.hub_of(esite.service).subscriptions
+    later = report(esite)
+    again = streams(esite, "dispatcher", headers={"Last-Event-ID": str(ev.id)})
+    assert again.until(of(later))[0].data["incident_id"] == later["id"]
+    assert live.hub_of(esite.service).subscriptions <= sub_count + 1
+
+
+def test_the_hubs_reader_stops_when_idle_and_comes_back(esite, streams, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(live, "IDLE_EXIT", 0.3)
+    monkeypatch.setattr(live, "PG_SAFETY", 0.2)
+    hub = live.hub_of(esite.service)
+    s = streams(esite, "dispatcher")
+    report(esite)
+    s.next()
+    s.close()
+    deadline = time.monotonic() + 20
+    while hub._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub._thread is None and hub.subscriptions == 0
+    readers = [t for t in threading.enumerate() if t.name == f"geogrid-live-{hub.district_code}"]
+    again = streams(esite, "dispatcher")
+    inc = report(esite)
+    assert again.until(of(inc))
+    alive = [t for t in threading.enumerate() if t.name == f"geogrid-live-{hub.district_code}" and t not in readers]  # fmt: skip
+    assert len(alive) == 1  # one reader thread per hub

@@ -222,7 +222,10 @@ def test_the_list_filters(listing_site, as_role):
             assert "没有符合条件的事件。" in body
     # the overdue one stands out in the list
     body = page(client, "/incidents?overdue=true")
-    assert '<tr class="overdue">' in body and '<span class="badge flag-overdue">超期</span>' in body
+    assert (
+        '<tr class="overdue" data-id=' in body
+        and '<span class="badge flag-overdue">超期</span>' in body
+    )
 
 
 def test_the_list_pages_through_every_incident_once(listing_site, as_role):

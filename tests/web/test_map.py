@@ -154,6 +154,7 @@ def test_page_configuration(site, login):
         "units": "/api/v1/units",
         "search": "/api/v1/search",
         "incidents": "/api/v1/incidents",
+        "events": "/api/v1/events",
     }
     # the open incidents, coloured by state; only those who may report get the intake link
     assert cfg["open_states"] == [

@@ -634,6 +634,24 @@
     }
   }
   setInterval(() => { if (!document.hidden) loadIncidents(); }, 60000);
+  // live: reload the layer when an incident changes (or the stream had to resync)
+  const liveStatus = el("div", "legend-count live-status", S.live_offline);
+  liveStatus.dataset.live = S.live;
+  liveStatus.dataset.offline = S.live_offline;
+  liveStatus.setAttribute("role", "status");
+  let liveTimer = null;
+  const reloadSoon = () => { clearTimeout(liveTimer); liveTimer = setTimeout(loadIncidents, 200); };
+  if (window.GeogridLive && cfg.api.events) {
+    window.GeogridLive.connect({
+      url: cfg.api.events,
+      status: liveStatus,
+      onEvents: (events) => {
+        if (events.some(window.GeogridLive.isAssignment)) window.GeogridLive.signal();
+        reloadSoon();
+      },
+      onResync: reloadSoon,
+    });
+  }
 
   // ------------------------------------------------------------------ legend
   const legendCount = el("div", "legend-count", S.units_loading);
@@ -673,6 +691,7 @@
     states.appendChild(late);
     box.appendChild(states);
     box.appendChild(incidentCount);
+    box.appendChild(liveStatus);
     title.addEventListener("click", () => {
       const folded = box.classList.toggle("collapsed");
       title.setAttribute("aria-expanded", folded ? "false" : "true");
