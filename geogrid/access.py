@@ -95,6 +95,9 @@ RULES: dict[str, Rule] = {
     # the reporter's and informant's names and contact: those who call them back
     "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
+    # the figures (counts and rates): everyone, each within their scope (a worker's grid, an
+    # office's escalated incidents), see geogrid.usecases.figures
+    "figures": _rule("read the incident figures"),
     "sample_incidents": _rule("fill the district with a sample history of incidents", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),
