@@ -67,13 +67,15 @@ def figures(
     first: str | None = None,
     last: str | None = None,
     category: str | None = None,
+    grid: str | None = None,
     whole: bool = False,
     now: datetime | None = None,
 ) -> dict:
     """The figures of the incidents ``actor`` may see, reported from month ``first`` to
     ``last`` (default: the last 12 months; with ``whole``, from the first incident's month to
-    this one), grouped ``by``, optionally of one ``category`` (code or class): ``{by, from, to,
-    category, scope, total, groups: [...], months: [...]}``, each group and month with its
+    this one), grouped ``by``, optionally of one ``category`` (code or class) or one ``grid``
+    (a worker asking for another grid's is refused): ``{by, from, to, category, grid, scope,
+    total, groups: [...], months: [...]}``, each group and month with its
     figures (:meth:`geogrid.incidents.figures.Sums.figures`) and its key and names."""
     actor.require("figures")
     if by not in F.GROUPINGS:
@@ -88,6 +90,9 @@ def figures(
     else:
         first, last = parse_period(first, last, today)
     grids = actor.scope
+    if grid:  # one grid's figures: a worker may ask for their own only
+        actor.require_grid(grid)
+        grids = frozenset({grid})
     office = (actor.office or "") if actor.role == OFFICE else None
     got = reader(store).figures(
         svc.district_code, by, first, last, category=category, grids=grids, office=office
@@ -107,6 +112,7 @@ def figures(
         "from": first,
         "to": last,
         "category": category,
+        "grid": grid or None,
         "scope": scope,
         "total": got["total"],
         "groups": groups,

@@ -3,7 +3,7 @@ counted by hand (tests/geogrid/test_figures.py checks the pure computation again
 tests/geogrid/db/test_figures_db.py the database's and tests/web/test_figures_api.py the API's).
 
 Grid A (东阳社区第07网格, worker 周俊峰 but one incident reassigned to 李四), grid B (仙鹤社区第01网格,
-worker 王晨), categories 0601 and 0504, offices 城管局 and 市政中心, January and February 2026
+worker 王晨), categories 0601 and 0504, offices 城管执法中队 and 市政中心, January and February 2026
 (Beijing months). Handling hours are whole numbers so that the sums are easy to check:
 
 ====  =====  ====  ======  ==========  ==================================================
@@ -11,9 +11,9 @@ worker 王晨), categories 0601 and 0504, offices 城管局 and 市政中心, Ja
 ====  =====  ====  ======  ==========  ==================================================
   1   A      0601  Jan     closed      on time (10 h, deadline 72 h), visit 满意
   2   A      0601  Jan     closed      late (30 h, deadline 24 h), visit 基本满意
-  3   A      0601  Jan     closed      escalated to 城管局: late by due_at, on time by the
+  3   A      0601  Jan     closed      escalated to O1: late by due_at, on time by the
                                        office's deadline (50 h, office 100 h), visit 不满意
-  4   A      0601  Jan     resolved    escalated to 城管局, late even by the office's deadline
+  4   A      0601  Jan     resolved    escalated to O1, late even by the office's deadline
                                        (60 h, office 40 h); worker 李四; no visit yet
   5   A      0601  Jan     cancelled   left out of every rate
   6   A      0601  Jan     closed      failed visit, re-dispatched (recurrence), then 5 h and
@@ -44,7 +44,7 @@ DISTRICT = "320113005"
 A, A1 = "320113005007007", "320113005007"
 B, B1 = "320113005001001", "320113005001"
 W_A, W_B, W_OTHER = "周俊峰", "王晨", "李四"
-O1, O2 = "城管局", "市政中心"
+O1, O2 = "城管执法中队", "市政中心"
 POINT = (118.93, 32.11)
 FIRST, LAST = "2026-01", "2026-02"
 

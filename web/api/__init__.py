@@ -38,6 +38,6 @@ def _authenticate():
 
 
 # the views, registered on bp in this order (the OpenAPI document lists them so)
-from . import docs, drafts, exchange, grids, incidents, locating, units, versions  # noqa: E402, F401
+from . import docs, drafts, exchange, figures, grids, incidents, locating, units, versions  # noqa: E402, F401
 
 __all__ = ["PUBLIC_ENDPOINTS", "bp"]
