@@ -5,11 +5,17 @@ only those months; and a larger generated history against the pure computation."
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from geogrid.access import Actor
+from geogrid.cli import main
 from geogrid.db.figures import FigureReader, reader
 from geogrid.db.types import utcnow
 from geogrid.errors import Forbidden
@@ -163,3 +169,30 @@ def _all(svc):
         if len(page) < 1000:
             break
     return out
+
+
+def test_the_command_line_gives_the_same_figures(svc, tmp_path):
+    url = svc.store.engine.url.render_as_string(hide_password=False)
+    run = CliRunner().invoke
+    out = tmp_path / "f.csv"
+    res = run(main, ["figures", "--db", url, "--by", "grid", "--from", FIRST, "--to", LAST,
+                     "--format", "csv", "--output", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    by_code = {r[0]: r for r in rows[1:]}
+    assert by_code[A][2] == "9" and float(by_code[A][4]) == pytest.approx(5 / 8)
+    assert by_code[""][1] == "合计" and by_code[""][2] == "15"
+    xlsx = tmp_path / "f.xlsx"
+    res = run(main, ["figures", "--db", url, "--by", "month", "--from", FIRST, "--to", LAST,
+                     "--format", "xlsx", "--output", str(xlsx), "--lang", "en"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ws = load_workbook(xlsx).active
+    assert ws.cell(1, 1).value == "Month code" and ws.cell(2, 3).value == 9
+    table = run(main, ["figures", "--db", url, "--by", "office", "--from", FIRST, "--to", LAST])
+    assert table.exit_code == 0 and O1 in table.output and "50.0%" in table.output
+    as_json = run(main, ["figures", "--db", url, "--by", "month", "--from", FIRST, "--to", LAST,
+                         "--format", "json"])  # fmt: skip
+    same(json.loads(as_json.output)["total"], TOTAL)
+    bad = run(main, ["figures", "--db", url, "--from", "2026-13"])
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+    assert run(main, ["figures", "--db", url, "--format", "xlsx"]).exit_code == 2
