@@ -61,20 +61,22 @@ def index():
         error, status = exc.message, 400
         args = {"by": "grid", "first": None, "last": None, "category": None, "grid": None, "whole": False}  # fmt: skip
         report = uc.figures(svc, g.actor)
-    # the choropleth colours the second-level grids: by grid, whatever the table's grouping
-    by_grid = report if report["by"] == "grid" else uc.figures(
-        svc, g.actor, **{**args, "by": "grid"}
-    )  # fmt: skip
     query = {"by": report["by"], "from": report["from"], "to": report["to"]}
     for k in ("category", "grid"):
         if report.get(k):
             query[k] = report[k]
+    # the choropleth colours the second-level grids: by grid, whatever the table's grouping
+    # (grouped otherwise, the page asks the API for them once it is shown)
+    by_grid = report if report["by"] == "grid" else None
     config = {
         "lang": lang,
         "by": report["by"],
         "months": report["months"],
         "groups": [_row(x, lang) for x in report["groups"]],
-        "grids": {x["key"]: _row(x, lang) for x in by_grid["groups"] if x["key"]},
+        "grids": {x["key"]: _row(x, lang) for x in by_grid["groups"] if x["key"]}
+        if by_grid
+        else None,
+        "grid_figures_url": None if by_grid else url_for("api.figures", **{**query, "by": "grid"}),
         "labels": {k: _(v) for k, v in FIGURE_LABELS.items()} | {"no_data": _("no data")},
         "kinds": KINDS,
         "grids_url": url_for("api.grids", level=2, simplify=5),

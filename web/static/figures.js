@@ -137,9 +137,18 @@
     if (!node || !window.L) return;
     map = L.map(node, { attributionControl: false, scrollWheelZoom: false, zoomSnap: 0.25 });
     map.setView([32.11, 118.93], 13);
-    fetch(cfg.grids_url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
-      .then((fc) => {
+    const get = (url, accept) => fetch(url, { credentials: "same-origin", headers: { Accept: accept } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))));
+    // grouped otherwise than by grid, the grids' figures come from the API
+    const figures = cfg.grids ? Promise.resolve(null) : get(cfg.grid_figures_url, "application/json");
+    Promise.all([get(cfg.grids_url, "application/geo+json"), figures])
+      .then(([fc, answer]) => {
+        if (answer) {
+          cfg.grids = {};
+          answer.groups.forEach((g) => {
+            if (g.key) cfg.grids[g.key] = Object.assign({}, g, { name: g.name[cfg.lang] });
+          });
+        }
         layer = L.geoJSON(fc, {
           style: { color: "#ffffff", weight: 1, fillOpacity: 0.9, className: "figure-grid" },
           onEachFeature: (f, l) => l.bindTooltip("", { sticky: true }),

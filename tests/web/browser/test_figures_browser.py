@@ -83,6 +83,9 @@ def test_sort_switch_grouping_and_english(page_watch, fig_live):
     ready(page)
     months = page.locator("#figures-table tbody tr")
     assert months.count() >= 24
+    # grouped by month, the map still colours the grids (their figures from the API)
+    fills = set(page.eval_on_selector_all("#figures-map path.figure-grid", "ps => ps.map(p => p.getAttribute('fill'))"))  # fmt: skip
+    assert len(fills) >= 3
     page.select_option("#map-figure", "handling_p90_h")
     assert "90" in page.locator("#map-legend").inner_text()
     page.goto(f"{fig_live.url}/lang/en?next=/figures%3Fby%3Dcategory")
