@@ -15,12 +15,22 @@ On PostgreSQL an id may become visible after a larger one (transactions commit o
 so the steps among the last :data:`SLACK` ids before the marker are remembered, and one that
 appears there later still counts as a change.
 Fewer incidents than before (a history replaced) forgets everything.
+
+On SQLite the sums also go to a file beside the database (:func:`cache_file_of`) after an
+answer that read a year or more of months: a process started later takes them over when the
+file was made from the same database (the step at its marker is still there, at the same time)
+and reads only the months changed since, so the first answer of a new process is as quick as a
+warm one. (A server database would need a table for that.)
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
@@ -31,12 +41,15 @@ from . import schema as t
 
 I = t.incidents.c  # noqa: E741
 E = t.incident_events.c
-#: Steps re-read behind the marker each time it moves (late commits on PostgreSQL).
+#: How many step ids before the marker are remembered (steps committed late on PostgreSQL).
 SLACK = 200
 #: More new steps than this since the last answer: everything is read again.
 RESET_AFTER = 20_000
 #: Cache entries (grouping × category × scope) kept per process, least recently used dropped.
 MAX_ENTRIES = 64
+#: An answer that read this many months from the database writes the cache file.
+SAVE_AFTER = 12
+_CACHE_VERSION = 1
 
 _SUMS = ["count", "counted", "closed", "resolved", "on_time", "recurrent", "hours_sum", "hours_n"]
 _VISITS = ["visits", "passed", "rated", "satisfied"]
@@ -225,7 +238,7 @@ def assemble(data: dict[str, _Month], months: list[str]) -> dict:
 class FigureReader:
     """The figures of one store, with the per-month sums kept between answers (thread-safe)."""
 
-    def __init__(self, store):
+    def __init__(self, store, cache_file: Path | None = None):
         self.store = store
         self._lock = threading.Lock()
         self._entries: OrderedDict = OrderedDict()
@@ -233,6 +246,9 @@ class FigureReader:
         self._seen: set[int] = set()  # the steps of the last SLACK ids already accounted for
         #: What the last answer read from the database: months recomputed (for the benchmark).
         self.last_read: list[str] = []
+        #: Where the sums outlive the process (see :func:`cache_file_of`); None: nowhere.
+        self.cache_file = cache_file
+        self._loaded = False
 
     def figures(self, district_code: str, by: str, first: str, last: str, *, category=None,
                 grids=None, office=None) -> dict:  # fmt: skip
@@ -242,6 +258,9 @@ class FigureReader:
         months = F.months_between(first, last)
         ekey = (district_code, by, category or None, frozenset(grids) if grids is not None else None, office)  # fmt: skip
         with self._lock, self.store.engine.connect() as conn:
+            if not self._loaded:
+                self._loaded = True
+                self._load(conn)
             self._sync(conn, district_code)
             entry = self._entries.get(ekey)
             if entry is None:
@@ -263,7 +282,48 @@ class FigureReader:
                     )  # fmt: skip
                 )
             self.last_read = missing
+            if len(missing) >= SAVE_AFTER:
+                self._save(conn)
             return assemble(entry, months)
+
+    # ------------------------------------------------------------------ kept on disk
+    def _identity(self, conn, top: int):
+        """The step at the marker (id and time): the same database as the file was made from."""
+        at = conn.execute(sa.select(E.at).where(E.id == top)).scalar()
+        return top, at.isoformat() if at else None
+
+    def _save(self, conn) -> None:
+        """Write what is kept to :attr:`cache_file` (atomically: a new file renamed over)."""
+        if self.cache_file is None or self._marker is None:
+            return
+        state = {
+            "version": _CACHE_VERSION, "marker": self._marker, "seen": self._seen,
+            "identity": self._identity(conn, self._marker[0]), "entries": dict(self._entries),
+        }  # fmt: skip
+        tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.cache_file)
+        except OSError:  # a read-only folder: kept in this process only
+            tmp.unlink(missing_ok=True)
+
+    def _load(self, conn) -> None:
+        """Take over what an earlier process kept, if it was made from this database; the
+        next :meth:`_sync` then drops the months changed since."""
+        if self.cache_file is None or not self.cache_file.exists():
+            return
+        try:
+            with open(self.cache_file, "rb") as f:
+                state = pickle.load(f)  # written by this program, beside the database file
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return
+        if not isinstance(state, dict) or state.get("version") != _CACHE_VERSION:
+            return
+        if state["identity"] != self._identity(conn, state["marker"][0]):
+            return
+        self._marker, self._seen = tuple(state["marker"]), set(state["seen"])
+        self._entries = OrderedDict(state["entries"])
 
     def oldest(self, district_code: str):
         """When the district's first incident was reported (None: it has none)."""
@@ -313,6 +373,19 @@ class FigureReader:
 _readers_lock = threading.Lock()
 
 
+def cache_file_of(store) -> Path | None:
+    """Where the sums of an SQLite database outlive the process: a file beside the database
+    (``<name>.figures-<hash of its full path>``), so that a new process answers
+    at once and reads only the months changed since; None for an in-memory database or
+    PostgreSQL (there every process starts from the database)."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database).resolve()
+    tag = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    return path.with_name(f"{path.name}.figures-{tag}")
+
+
 def reader(store) -> FigureReader:
     """The :class:`FigureReader` of ``store`` (one per store object in the process)."""
     r = getattr(store, "_figure_reader", None)
@@ -320,7 +393,7 @@ def reader(store) -> FigureReader:
         with _readers_lock:
             r = getattr(store, "_figure_reader", None)
             if r is None:
-                r = FigureReader(store)
+                r = FigureReader(store, cache_file_of(store))
                 store._figure_reader = r
     return r
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from geogrid.access import Actor
 from geogrid.cli import main
-from geogrid.db.figures import FigureReader, reader
+from geogrid.db.figures import FigureReader, cache_file_of, reader
 from geogrid.db.types import utcnow
 from geogrid.errors import Forbidden
 from geogrid.incidents import figures as F
@@ -196,3 +196,27 @@ def test_the_command_line_gives_the_same_figures(svc, tmp_path):
     bad = run(main, ["figures", "--db", url, "--from", "2026-13"])
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
     assert run(main, ["figures", "--db", url, "--format", "xlsx"]).exit_code == 2
+
+
+def test_a_new_process_takes_over_the_sums_kept_beside_an_sqlite_file(svc):
+    path = cache_file_of(svc.store)
+    if svc.store.engine.dialect.name != "sqlite":
+        assert path is None  # PostgreSQL: every process starts from the database
+        return
+    months = F.months_between("2025-03", LAST)  # a year and more: written to the file
+    first = FigureReader(svc.store, path)
+    before = first.figures(DISTRICT, "grid", months[0], LAST)
+    assert path.exists() and len(first.last_read) == 12
+    # a later process, after a change in January: reads January only
+    jan = next(i for i in everything(svc) if i.description == "case 9")
+    U.act(svc, ADMIN, jan.id, "resolve", note="处理完毕")
+    second = FigureReader(svc.store, path)
+    after = second.figures(DISTRICT, "grid", months[0], LAST)
+    assert second.last_read == [FIRST]
+    assert after["total"]["resolved"] == before["total"]["resolved"] + 1
+    assert after == FigureReader(svc.store).figures(DISTRICT, "grid", months[0], LAST)
+    # a file that is not one is ignored: everything read again
+    path.write_bytes(b"not a cache")
+    third = FigureReader(svc.store, path)
+    assert third.figures(DISTRICT, "grid", FIRST, LAST)["total"] == after["total"]
+    assert third.last_read == [FIRST, LAST]
