@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-publish bench-postgis bench-switch bench-tasks bench-page bench-serve bench-incidents bench-figures bench-planning translations clean
+.PHONY: install run test lint format bench bench-publish bench-postgis bench-switch bench-tasks bench-page bench-serve bench-incidents bench-figures bench-warnings bench-planning bench-ogc translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,11 +64,18 @@ bench-incidents: install
 bench-figures: install
 	$(PY) bench/figures_bench.py
 
+bench-warnings: install
+	$(PY) bench/warnings_bench.py
+
 bench-planning: install
 	$(PY) bench/planning_bench.py
 
 # After changing interface strings: extract them and merge into the Chinese catalogue, then
 # translate the new entries in web/translations/zh/LC_MESSAGES/messages.po.
+# geogrid's /ogc against pygeoapi on the same PostGIS rows (pygeoapi goes into bench/out/pygeoapi-venv).
+bench-ogc: install
+	$(PY) bench/ogc_bench.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o web/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations -l zh --no-fuzzy-matching --ignore-obsolete

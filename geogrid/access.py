@@ -93,11 +93,16 @@ RULES: dict[str, Rule] = {
     "incident_reassign": _rule("reassign an incident", DISPATCHER, ADMIN),
     "incident_photo": _rule("add a photo to an incident", DISPATCHER, WORKER, OFFICE, ADMIN),
     # the reporter's and informant's names and contact: those who call them back
+    # live push of incident events (geogrid.usecases.live), each in the caller's scope
+    "live_events": _rule("receive live incident events"),
     "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
     # the figures (counts and rates): everyone, each within their scope (a worker's grid, an
     # office's escalated incidents), see geogrid.usecases.figures
     "figures": _rule("read the incident figures"),
+    # early warning (geogrid.usecases.warnings): a grid worker sees their grid's
+    "warnings": _rule("read the early warnings", DISPATCHER, PLANNER, WORKER, ADMIN),
+    "acknowledge_warning": _rule("acknowledge an early warning", DISPATCHER, ADMIN),
     "sample_incidents": _rule("fill the district with a sample history of incidents", ADMIN),
     # accounts
     "own_tokens": _rule("manage their own API tokens"),

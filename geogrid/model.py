@@ -176,7 +176,7 @@ class District:
             level = {"grids1": 1, "grids2": 2}.get(key)
             rows = []
             for rec, geom in zip(frame[cols].to_dict("records"), frame.geometry, strict=True):
-                props = {k: _plain(v) for k, v in rec.items()}
+                props = {k: plain(v) for k, v in rec.items()}
                 if level:
                     props = {"code": props["code"], "name": props["name"], "level": level, **props}
                 rows.append((props, geom))
@@ -184,7 +184,7 @@ class District:
 
 
 # ---------------------------------------------------------------------- GeoJSON helpers
-def _plain(value):
+def plain(value):
     """A JSON-ready value (numpy/pandas scalars and missing values made plain)."""
     if value is None or value is pd.NA:
         return None

@@ -25,6 +25,17 @@ CORE = {
     "GEOGRID_DUE_SOON_HOURS": "an incident is due soon this many hours before its deadline (default 24)",
     "GEOGRID_DUPLICATE_RADIUS_M": "possible duplicates: same category within this many metres (default 100)",
     "GEOGRID_DUPLICATE_DAYS": "possible duplicates: reported within this many days (default 7)",
+    "GEOGRID_WARN_REPEAT_COUNT": "early warning, repeats: this many incidents of one category in one grid (default 3)",
+    "GEOGRID_WARN_REPEAT_DAYS": "early warning, repeats: ...within this many days (default 30)",
+    "GEOGRID_WARN_RECUR_DAYS": "early warning, recurrences: return visits passed within this many days (default 30)",
+    "GEOGRID_WARN_RECUR_RADIUS_M": "early warning, recurrences: a new report of the same category this close to a revisited incident (default 100)",
+    "GEOGRID_WARN_CLUSTER_COUNT": "early warning, clusters: this many reports (default 5)",
+    "GEOGRID_WARN_CLUSTER_RADIUS_M": "early warning, clusters: ...within this many metres of one of them (default 200)",
+    "GEOGRID_WARN_CLUSTER_HOURS": "early warning, clusters: ...in this many hours (default 72)",
+    "GEOGRID_WARN_SURGE_WEEKS": "early warning, surges: a grid's usual level measured over this many weeks (default 8)",
+    "GEOGRID_WARN_SURGE_SD": "early warning, surges: open or overdue count above the usual mean by this many standard deviations (default 2)",
+    "GEOGRID_WARN_SURGE_MIN": "early warning, surges: ...and by at least this many incidents (default 3)",
+    "GEOGRID_WARN_CACHE_S": "how long the warnings badge's count may be reused, seconds (default 30; 0: never)",
     "GEOGRID_ALLOW_EXCLAVES": "a multi-part grid (exclave, 飞地) is a notice (1, the default) or an error blocking an import or a publication (0)",
 }
 

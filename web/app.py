@@ -23,11 +23,13 @@ from . import (
     incidents,
     limits,
     maps,
+    ogc,
     open311,
     planning,
     security,
     text,
     versions,
+    warnings,
 )
 from . import config as _config
 from .api import search
@@ -62,8 +64,10 @@ def build(config: dict | None = None) -> Flask:
         figures,
         planning,
         versions,
+        warnings,
         exchange,
         open311,
+        ogc,
         account,
         admin,
         assets,
@@ -78,7 +82,7 @@ def build(config: dict | None = None) -> Flask:
     limits.init_app(
         app,
         login_view="auth.login",
-        api_blueprints=(api.bp, search.bp),
+        api_blueprints=(api.bp, search.bp, ogc.bp),
         key_blueprints=(open311.bp,),
     )
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]

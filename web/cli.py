@@ -84,7 +84,7 @@ def _run_gunicorn(app, bind: str, workers: int, threads: int) -> None:
                 "bind": bind,
                 "workers": workers,
                 "threads": threads,
-                "worker_class": "web.gunicorn_worker.JSONErrorWorker",
+                "worker_class": "web.gunicorn_worker.LiveWorker",
                 "accesslog": "-",
                 "timeout": 60,
             }.items():

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from geogrid.errors import Forbidden, GeogridError, ValidationFailed
 
-from . import open311
+from . import ogc, open311
 from .responses import error_page, json_error, wants_json
 from .text import standard_page_text
 
@@ -28,6 +28,8 @@ def respond(status: int, message: str, *, page_message: str | None = None, **ext
     is for machines); under Open311's root, the spec's error list."""
     if open311.answers(request.path):
         return open311.error(status, message)
+    if ogc.answers(request.path):
+        return ogc.error(status, message)
     if wants_json():
         return json_error(status, message, **extra)
     return error_page(status, page_message or standard_page_text(status, message))

@@ -93,6 +93,20 @@ DETAIL_LABELS = {
     "to_worker": N_("To worker"),
     "version": N_("Boundary version"),
 }
+#: Attributes of grids and communities, as the diff and import tables name them
+#: (geogrid.planning.impact.GRID_FIELDS and COMMUNITY_FIELDS).
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "parent": N_("Community"),
+    "kind": N_("Kind"),
+    "worker": N_("Grid worker"),
+    "worker_phone": N_("Worker's phone"),
+    "leader": N_("Leader"),
+    "leader_title": N_("Leader's title"),
+    "leader_phone": N_("Leader's phone"),
+    "office": N_("Service office"),
+    "office_phone": N_("Office phone"),
+}
 SORT_LABELS = {
     "created_at": N_("Reported at"),
     "updated_at": N_("Last change"),
@@ -108,6 +122,7 @@ _LABELS = {
     "informant": INFORMANT_LABELS,
     "satisfaction": SATISFACTION_LABELS,
     "detail": DETAIL_LABELS,
+    "field": FIELD_LABELS,
     "sort": SORT_LABELS,
 }
 

@@ -405,7 +405,17 @@ SCHEMAS: dict[str, dict] = {
             },
             "note": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
+            "created_by": {"type": "string"},
             "published_at": {"type": ["string", "null"], "format": "date-time"},
+            "published_by": {"type": ["string", "null"]},
+            "rollback_of": {
+                "type": ["integer", "null"],
+                "description": "Number of the version this one republished, for a rollback",
+            },
+            "draft": {
+                "type": ["object", "null"],
+                "description": "The draft it was published from (id, name, author)",
+            },
             "grid_count": {"type": "integer"},
             "unit_count": {"type": "integer"},
         },

@@ -14,7 +14,7 @@ A :class:`~geogrid.errors.GeogridError` raised anywhere below a command becomes
 ``error: <message>`` on stderr and the error's ``exit_code`` (:class:`GeogridGroup`), never a
 traceback. A new command is a function decorated with ``@main.command()`` in the module of its
 group (:mod:`.district`: sample, info, validate, import, export; :mod:`.locating`: locate;
-:mod:`.db`: the database commands; :mod:`.incidents`: incident, sample-incidents; :mod:`.planning`:
+:mod:`.db`: the database commands; :mod:`.incidents`: incident, sample-incidents; :mod:`.warnings`: incident warnings, acknowledge; :mod:`.planning`:
 draft, rollback; :mod:`.figures`: figures); it reads the district with :func:`load_district` (or
 :func:`get_locator`) and lets geogrid's errors propagate. Commands of other packages (the web
 service's ``serve``) come from the ``geogrid.commands`` entry points, loaded when the group
@@ -50,6 +50,7 @@ from .figures import figures_cmd
 from .incidents import incident_group
 from .locating import locate_cmd
 from .planning import draft_group, rollback_cmd
+from .warnings import acknowledge_cmd, warnings_cmd
 
 for _command in COMMANDS:
     main.add_command(_command)
@@ -58,6 +59,7 @@ __all__ = [
     "COMMANDS",
     "DATA_ENV",
     "GeogridGroup",
+    "acknowledge_cmd",
     "actor",
     "data_dir",
     "data_option",
@@ -79,5 +81,6 @@ __all__ = [
     "sample_cmd",
     "shown_url",
     "validate_cmd",
+    "warnings_cmd",
     "write_district_dir",
 ]

@@ -142,7 +142,8 @@ def import_cmd(path, name, layer, src_crs, base, as_json, db_url):
             f"{g['area_after_m2']:,.0f} m²"
         )
     for a in found["attributes"]:
-        click.echo(f"  grid {a['code']} {a['field']}: {a['before']} → {a['after']}")
+        for f, (before, after) in a["changes"].items():
+            click.echo(f"  grid {a['code']} {f}: {before} → {after}")
     _show(state, False)
 
 

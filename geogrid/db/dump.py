@@ -27,7 +27,7 @@ FORMAT = "geogrid-dump/1"
 _SPATIAL = {"grids": t.grids, "units": t.units, "incidents": t.incidents}
 
 
-def _plain(value, column):
+def plain(value, column):
     if value is None:
         return None
     if isinstance(column.type, UTCDateTime):
@@ -45,7 +45,7 @@ def _column(values: list, column) -> pd.Series:
         return pd.Series(values, dtype="Int64")
     if isinstance(column.type, sa.Float):
         return pd.Series(values, dtype="float64")
-    return pd.Series([_plain(v, column) for v in values], dtype=object)
+    return pd.Series([plain(v, column) for v in values], dtype=object)
 
 
 def _restore_value(value, column):
@@ -97,7 +97,7 @@ def dump(store: Store, path: str | Path) -> dict:
                 )
             else:
                 other[table.name] = [
-                    {c.name: _plain(getattr(r, c.name), c) for c in table.columns} for r in rows
+                    {c.name: plain(getattr(r, c.name), c) for c in table.columns} for r in rows
                 ]
     meta = {
         "format": FORMAT,

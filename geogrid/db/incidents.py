@@ -18,6 +18,7 @@ from ..errors import Conflict, InputError, NotFound
 from ..incidents import ESCALATED, MERGEABLE, MERGED, OPEN, RUNNING, Catalogue, Category, Incident
 from ..incidents.photos import Photo
 from ..incidents.query import IncidentQuery
+from . import feed
 from . import schema as t
 from .base import StoreBase, audit
 from .bulk import insert_many
@@ -27,9 +28,12 @@ I = t.incidents.c  # noqa: E741
 _FIELDS = [c.name for c in t.incidents.columns if c.name != "geom"]
 #: Incidents written per transaction by :meth:`IncidentStore.insert_incidents`.
 CHUNK = 5000
+#: The feed's scope columns of an event, filled from its incident (:mod:`.feed`).
+_SCOPE = ("district_code", "grid_code", "worker", "office")
 _EVENT_COLUMNS = [
     "incident_id",
-    *(c.name for c in t.incident_events.columns if c.name not in ("id", "incident_id")),
+    *(c.name for c in t.incident_events.columns if c.name not in ("id", "incident_id", *_SCOPE)),
+    *_SCOPE,
 ]
 
 
@@ -76,6 +80,7 @@ class IncidentStore(StoreBase):
 
         now = utcnow()
         with self._write() as conn:
+            feed.claim(conn, values["district_code"])
             iid = conn.execute(
                 t.incidents.insert()
                 .values(
@@ -117,6 +122,7 @@ class IncidentStore(StoreBase):
         ``also(conn, now)`` runs in the same transaction (a merge's second incident)."""
         now = utcnow()
         with self._write() as conn:
+            feed.claim(conn, incident.district_code)
             _change(conn, incident, values, now)
             eid = _event(
                 conn, incident.id, now, actor, action, incident.state,
@@ -200,7 +206,7 @@ class IncidentStore(StoreBase):
             *(c.name for c in t.incidents.columns if c.name not in ("id", "geom")),
         ]
         of_incident = operator.itemgetter(*columns[2:])
-        of_event = operator.itemgetter(*_EVENT_COLUMNS[1:])
+        of_event = operator.itemgetter(*_EVENT_COLUMNS[1 : -len(_SCOPE)])
         total = 0
         it = iter(records)
         while batch := list(itertools.islice(it, chunk)):
@@ -209,6 +215,7 @@ class IncidentStore(StoreBase):
                 raise InputError(f"an incident of another district than {district_code}")
             geoms = shapely.points([r["lon"] for r in incs], [r["lat"] for r in incs])
             with self._write() as conn:
+                feed.claim(conn, district_code)
                 ids = _new_ids(conn, len(batch))
                 insert_many(
                     conn, t.incidents, columns,
@@ -216,8 +223,8 @@ class IncidentStore(StoreBase):
                 )  # fmt: skip
                 insert_many(
                     conn, t.incident_events, _EVENT_COLUMNS,
-                    [(i, *of_event(e)) for i, (_, events) in zip(ids, batch, strict=True)
-                     for e in events],
+                    [(i, *of_event(e), *feed.scope_values(r).values())
+                     for i, (r, events) in zip(ids, batch, strict=True) for e in events],
                 )  # fmt: skip
             total += len(batch)
             if progress is not None:
@@ -362,11 +369,13 @@ def _change(conn, incident: Incident, values: dict, now) -> None:
 
 
 def _event(conn, iid, now, actor, action, from_state, to_state, note, detail) -> int:
+    """Log an event of incident ``iid`` (its row already changed) with the feed's scope, in a
+    transaction that called :func:`.feed.claim` first."""
     return conn.execute(
         t.incident_events.insert()
         .values(
             incident_id=iid, at=now, actor=actor, action=action, from_state=from_state,
-            to_state=to_state, note=note or "", detail=detail,
+            to_state=to_state, note=note or "", detail=detail, **feed.scope_of(conn, iid),
         )
         .returning(t.incident_events.c.id)
     ).scalar_one()  # fmt: skip
@@ -416,6 +425,8 @@ def _where(district_code, q: IncidentQuery, grids, office, now, private=True) ->
         w.append(I.created_at >= q.since)
     if q.until:
         w.append(I.created_at < q.until)
+    if q.bbox is not None:
+        w += [I.lon >= q.bbox[0], I.lon <= q.bbox[2], I.lat >= q.bbox[1], I.lat <= q.bbox[3]]
     if q.overdue is not None:
         late = overdue_clause(now)
         w.append(late if q.overdue else sa.not_(late))
@@ -450,6 +461,7 @@ def reroute_open(
     ``make_locator()``) follow the new
     owner (grid, community, worker on duty ``workers[grid]``), each logged; in the caller's
     transaction. Returns how many moved."""
+    feed.claim(conn, district_code)
     rows = conn.execute(
         sa.select(I.id, I.lon, I.lat, I.grid_code, I.grid1_code, I.state, I.worker).where(
             I.district_code == district_code, I.state.in_(sorted(OPEN))

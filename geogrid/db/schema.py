@@ -277,7 +277,14 @@ incident_events = Table(
     Column("note", LongStr, nullable=False, default=""),
     Column("action", Str(16), nullable=False),  # report | an action | reassign | reroute | photo
     Column("detail", JSON, nullable=False, default=dict),
+    # the live feed's scope (geogrid.db.feed): the incident's as the event left it; ``office``
+    # only while the incident is escalated to that office
+    Column("district_code", Str(32), nullable=False),
+    Column("grid_code", Str(32), nullable=True),
+    Column("worker", Str(200), nullable=True),
+    Column("office", Str(200), nullable=True),
     Index(None, "incident_id"),
+    Index(None, "district_code", "id"),
 )
 
 incident_photos = Table(

@@ -11,6 +11,7 @@ same transaction, so a process killed at any point leaves the previous state who
 * :mod:`.roster`: the duty roster;
 * :mod:`.accounts`: users and API tokens;
 * :mod:`.incidents`: incidents and their event logs;
+* :mod:`.warnings`: what the early-warning rules read, and their acknowledgements;
 * :mod:`.audit`: the audit log.
 
 Boundary versions follow MapIt's generations: :meth:`Store.create_version` stores a *draft*
@@ -27,13 +28,23 @@ from .accounts import AccountStore
 from .audit import AuditStore
 from .base import StoreBase, _own_errors
 from .drafts import DraftEdit, DraftInfo, DraftStore
+from .feed import FeedStore
 from .incidents import IncidentStore, _incident
 from .roster import RosterStore
 from .versions import VersionInfo, VersionStore, _grid_rows, _unit_rows
+from .warnings import WarningStore
 
 
 class Store(
-    VersionStore, DraftStore, RosterStore, AccountStore, IncidentStore, AuditStore, StoreBase
+    VersionStore,
+    DraftStore,
+    RosterStore,
+    AccountStore,
+    IncidentStore,
+    WarningStore,
+    FeedStore,
+    AuditStore,
+    StoreBase,
 ):
     """All of geogrid's persistent state in one database."""
 

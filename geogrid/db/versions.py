@@ -473,7 +473,7 @@ def _grid_rows(vid: int, district: District) -> list[dict]:
 
 
 def _unit_rows(vid: int, district: District) -> list[dict]:
-    from ..model import _plain
+    from ..model import plain
 
     rows = []
     units = district.units
@@ -481,8 +481,8 @@ def _unit_rows(vid: int, district: District) -> list[dict]:
     for rec, geom, override in zip(
         units[UNIT_COLUMNS].to_dict("records"), units.geometry, overrides, strict=True
     ):
-        row = {k: _plain(v) for k, v in rec.items()}
-        override = _plain(override)
+        row = {k: plain(v) for k, v in rec.items()}
+        override = plain(override)
         row.update(version_id=vid, geom=geom, attrs={}, grid_override=override or None)
         rows.append(row)
     return rows

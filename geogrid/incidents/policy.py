@@ -9,12 +9,13 @@ possible duplicate, and where photos go. Read once per process from the ``GEOGRI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from .. import settings
 from .photos import PhotoFolder
+from .warnings import WarningSettings
 
 #: At most this many photos per step of the workflow.
 MAX_PHOTOS = 9
@@ -28,6 +29,8 @@ class Policy:
     duplicate_window: timedelta = timedelta(days=7)
     photo_dir: Path | None = None
     photo_max_bytes: int = 10 * 2**20
+    #: the early-warning rules' thresholds (:mod:`.warnings`)
+    warnings: WarningSettings = field(default_factory=WarningSettings)
 
     @classmethod
     def from_settings(cls) -> Policy:
@@ -40,6 +43,7 @@ class Policy:
             duplicate_window=timedelta(days=n("GEOGRID_DUPLICATE_DAYS", 7, 0, 365)),
             photo_dir=Path(photo_dir) if photo_dir else settings.instance_dir() / "photos",
             photo_max_bytes=int(n("GEOGRID_PHOTO_MAX_MB", 10, 0.01, 100) * 2**20),
+            warnings=WarningSettings.from_settings(),
         )
 
     def photos(self) -> PhotoFolder:

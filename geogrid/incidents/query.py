@@ -6,6 +6,8 @@ strings (a page's query string, the API's, a command's options) and read alike b
 (('dispatched', 'handling'), True, '-due_at')
 >>> IncidentQuery.parse({"id": "12, 7"}).ids
 (12, 7)
+>>> IncidentQuery.parse({"bbox": "118.9,32.0,119.0,32.2"}).bbox
+(118.9, 32.0, 119.0, 32.2)
 >>> IncidentQuery.parse({"limit": "0"})
 Traceback (most recent call last):
 ...
@@ -14,6 +16,7 @@ geogrid.errors.InputError: limit: a whole number from 1 to 1000, got '0'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,6 +48,7 @@ class IncidentQuery:
     since: datetime | None = None  # reported at or after
     until: datetime | None = None  # reported before
     text: str | None = None  # in the description, address, reporter's name; or an id
+    bbox: tuple[float, float, float, float] | None = None  # WGS-84 west, south, east, north
     sort: str = "-created_at"
     limit: int = DEFAULT_LIMIT
     offset: int = 0
@@ -100,6 +104,7 @@ class IncidentQuery:
             since=moment(text("since"), "since"),
             until=moment(text("until"), "until", end=True),
             text=text("q"),
+            bbox=_box(text("bbox")),
             sort=sort,
             limit=_int(text("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
             offset=_int(text("offset"), "offset", 0, 0, 10**9),
@@ -124,6 +129,21 @@ class IncidentQuery:
                 v = v.isoformat()
             out[key] = str(v)
         return out
+
+
+def _box(value: str | None) -> tuple[float, float, float, float] | None:
+    """``bbox``: a WGS-84 box, ``west,south,east,north``."""
+    if value is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in value.split(","))
+    except ValueError:
+        w = s = e = n = math.nan
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise InputError(
+            f"bbox: west,south,east,north in WGS-84 degrees, west before east, got {value[:80]!r}"
+        )
+    return w, s, e, n
 
 
 def _int(value, name, default, low, high) -> int:

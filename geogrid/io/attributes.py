@@ -29,7 +29,7 @@ def _check_mapping(mapping, names, what: str) -> dict:
     return dict(mapping)
 
 
-def _resolve_fields(path: Path, frame: gpd.GeoDataFrame, names, mapping: dict) -> dict:
+def resolve_fields(path: Path, frame: gpd.GeoDataFrame, names, mapping: dict) -> dict:
     """Our field name -> the source column it is read from (names without a source left out)."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
     folded: dict[str, str] = {}
@@ -56,7 +56,7 @@ def _resolve_fields(path: Path, frame: gpd.GeoDataFrame, names, mapping: dict) -
     return source
 
 
-def _records(path: Path, frame: gpd.GeoDataFrame, source: dict, names):
+def feature_records(path: Path, frame: gpd.GeoDataFrame, source: dict, names):
     """``(record, geometry)`` per feature, every one of ``names`` present (None when missing)."""
     values = {name: frame[col].tolist() for name, col in source.items()}
     for i, geom in enumerate(frame.geometry):
@@ -64,7 +64,7 @@ def _records(path: Path, frame: gpd.GeoDataFrame, source: dict, names):
         for name in names:
             raw = values[name][i] if name in values else None
             if name == "level":
-                rec[name] = raw  # parsed by _grid_level, which knows the feature
+                rec[name] = raw  # parsed by grid_level, which knows the feature
             elif name in model.INT_COLUMNS:
                 rec[name] = _integer(raw, f"{path}: feature {i}, field {source.get(name)!r}")
             else:
@@ -138,7 +138,7 @@ def _parse_level(value) -> int | None:
     return None
 
 
-def _grid_level(rec: dict, default: int | None, where: str) -> int:
+def grid_level(rec: dict, default: int | None, where: str) -> int:
     raw = rec.pop("level")
     if not _missing(raw) and not (isinstance(raw, str) and not raw.strip()):
         level = _parse_level(raw)

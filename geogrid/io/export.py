@@ -100,7 +100,7 @@ def _export_frame(district: model.District, layer: str) -> gpd.GeoDataFrame:
             raise InputError("the district has no outline to export")
         props = {"code": district.code, "name": district.name}
         for key, value in district.meta.items():
-            value = model._plain(value)
+            value = model.plain(value)
             if key not in props:
                 props[key] = (
                     json.dumps(value, ensure_ascii=False)
@@ -114,7 +114,7 @@ def _export_frame(district: model.District, layer: str) -> gpd.GeoDataFrame:
     data = {}
     for col in columns:
         if col in model.INT_COLUMNS:
-            data[col] = pd.array([model._plain(v) for v in frame[col]], dtype="Int64")
+            data[col] = pd.array([model.plain(v) for v in frame[col]], dtype="Int64")
         else:
             data[col] = pd.Series([_text(v, col) for v in frame[col]], dtype=object)
     df = pd.DataFrame(data, index=range(len(frame)))

@@ -13,12 +13,12 @@ from .. import model
 from ..errors import DataError, InputError
 from .attributes import (
     _check_mapping,
-    _grid_level,
     _missing,
     _parse_level,
-    _records,
-    _resolve_fields,
     _text,
+    feature_records,
+    grid_level,
+    resolve_fields,
 )
 from .reading import _single, _source_layers, read_layer
 from .schema import GRID_FIELDS, UNIT_FIELDS
@@ -64,12 +64,12 @@ def import_district(
     for path in _paths(grids, "grids"):
         for layer_name in _source_layers(path, layer, ("grids1", "grids2")):
             frame = read_layer(path, layer=layer_name, src_crs=src_crs)
-            source = _resolve_fields(path, frame, GRID_FIELDS, grid_map)
-            for i, (rec, geom) in enumerate(_records(path, frame, source, GRID_FIELDS)):
+            source = resolve_fields(path, frame, GRID_FIELDS, grid_map)
+            for i, (rec, geom) in enumerate(feature_records(path, frame, source, GRID_FIELDS)):
                 where = f"{path}: feature {i}" + (f" (code {rec['code']!r})" if rec["code"] else "")
                 if not rec["code"]:
                     raise DataError(f"{where} has no code")
-                lvl = _grid_level(rec, default_level, where)
+                lvl = grid_level(rec, default_level, where)
                 if not rec["parent"]:
                     rec["parent"] = rec["code"][: 12 if lvl == 2 else 9]
                 (rows2 if lvl == 2 else rows1).append((rec, geom))
@@ -79,8 +79,8 @@ def import_district(
     for path in _paths(units, "units") if units is not None else []:
         for layer_name in _source_layers(path, None, ("units",)):
             frame = read_layer(path, layer=layer_name, src_crs=src_crs)
-            source = _resolve_fields(path, frame, UNIT_FIELDS, unit_map)
-            for i, (rec, geom) in enumerate(_records(path, frame, source, UNIT_FIELDS)):
+            source = resolve_fields(path, frame, UNIT_FIELDS, unit_map)
+            for i, (rec, geom) in enumerate(feature_records(path, frame, source, UNIT_FIELDS)):
                 where = f"{path}: feature {i}" + (f" (code {rec['code']!r})" if rec["code"] else "")
                 if not rec["code"]:
                     raise DataError(f"{where} has no code")
@@ -154,5 +154,5 @@ def _read_outline(path: Path, src_crs):
     folded = {k.casefold(): k for k in props}
     code = _text(props.pop(folded["code"]), f"{path}: code") if "code" in folded else None
     name = _text(props.pop(folded["name"]), f"{path}: name") if "name" in folded else None
-    meta = {k: model._plain(v) for k, v in props.items()} if len(geoms) == 1 else {}
+    meta = {k: model.plain(v) for k, v in props.items()} if len(geoms) == 1 else {}
     return shape, code or "", name or "", meta

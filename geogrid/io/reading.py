@@ -30,7 +30,7 @@ def read_layer(path, *, layer=None, src_crs=None) -> gpd.GeoDataFrame:
     path = Path(path)
     src = _crs.normalize_crs(src_crs) if src_crs is not None else None
     layer = _pick_layer(path, layer)
-    info = _call(path, "not a readable vector file", pyogrio.read_info, path, layer=layer)
+    info = gdal_call(path, "not a readable vector file", pyogrio.read_info, path, layer=layer)
     driver = info.get("driver")
     options: dict = {}
     if driver == "CSV":
@@ -50,7 +50,7 @@ def read_layer(path, *, layer=None, src_crs=None) -> gpd.GeoDataFrame:
         # GDAL types a GeoJSON property holding both numbers and text as JSON, and pyogrio's
         # decoding of it fails on bare text ("二级"): the values stay text, which is what we want
         warnings.filterwarnings("ignore", "Could not parse column .* as JSON", UserWarning)
-        frame = _call(
+        frame = gdal_call(
             path, "cannot be read", gpd.read_file, path, engine="pyogrio", layer=layer, **options
         )
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
@@ -71,7 +71,7 @@ def read_layer(path, *, layer=None, src_crs=None) -> gpd.GeoDataFrame:
                 "pass src_crs, e.g. src_crs='EPSG:4549' or src_crs='gcj02'"
             )
     elif not frame.crs.equals("EPSG:4326", ignore_axis_order=True):
-        moved = _call(path, f"cannot convert from {frame.crs.name}", frame.to_crs, "EPSG:4326")
+        moved = gdal_call(path, f"cannot convert from {frame.crs.name}", frame.to_crs, "EPSG:4326")
         geoms = np.asarray(moved.geometry.values, dtype=object)
     _check_lonlat(path, geoms)
     _check_nesting(path, frame.drop(columns=frame.geometry.name))
@@ -81,7 +81,7 @@ def read_layer(path, *, layer=None, src_crs=None) -> gpd.GeoDataFrame:
     )
 
 
-def _call(path: Path, what: str, fn, *args, **kwargs):
+def gdal_call(path: Path, what: str, fn, *args, **kwargs):
     """Run a pyogrio/geopandas call; any failure becomes a DataError with path and reason."""
     try:
         return fn(*args, **kwargs)
@@ -95,7 +95,7 @@ def _call(path: Path, what: str, fn, *args, **kwargs):
 def _layer_names(path: Path) -> list[str]:
     if not path.exists():
         raise DataError(f"{path}: no such file")
-    layers = _call(path, "not a readable vector file", pyogrio.list_layers, path)
+    layers = gdal_call(path, "not a readable vector file", pyogrio.list_layers, path)
     return [str(name) for name in layers[:, 0]]
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
-from ..model import District, _plain, feature_collection
+from ..model import District, feature_collection, plain
 from . import geometry as geo
 from .edits import OVERRIDE
 
@@ -48,7 +48,7 @@ def _grids(d: District, layer: str = "grids2") -> dict[str, dict]:
     for rec, geom in zip(
         frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry, strict=True
     ):
-        rec = {k: _plain(v) for k, v in rec.items()}
+        rec = {k: plain(v) for k, v in rec.items()}
         out[str(rec["code"])] = {**rec, "geometry": geom}
     return out
 
@@ -97,7 +97,7 @@ def impact(
             {
                 "code": code,
                 "status": status,
-                "name": _plain((after.get(code) or before.get(code))["name"]),
+                "name": plain((after.get(code) or before.get(code))["name"]),
                 "area_before_m2": ab,
                 "area_after_m2": aa,
                 "area_change_m2": aa - ab,
@@ -256,12 +256,12 @@ def _units(base, edited, before, after) -> list[dict]:
         out.append(
             {
                 "code": code,
-                "name": _plain(names.get(code)),
+                "name": plain(names.get(code)),
                 "from_grid": was,
                 "to_grid": grid,
                 "from_worker": before.get(was, {}).get("worker"),
                 "to_worker": after.get(grid, {}).get("worker"),
-                "override": _plain(reasons.get(code)),
+                "override": plain(reasons.get(code)),
             }
         )
     return sorted(out, key=lambda u: u["code"])

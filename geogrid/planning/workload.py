@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from ..model import District, _plain
+from ..model import District, plain
 from . import geometry as geo
 
 #: The columns of the table, in order, with their meaning.
@@ -106,10 +106,10 @@ def workload(
         rows.append(
             {
                 "code": code,
-                "name": _plain(rec.get("name")),
-                "community": _plain(rec.get("parent")),
-                "community_name": _plain(names.get(rec.get("parent"))),
-                "worker": _plain(rec.get("worker")),
+                "name": plain(rec.get("name")),
+                "community": plain(rec.get("parent")),
+                "community_name": plain(names.get(rec.get("parent"))),
+                "worker": plain(rec.get("worker")),
                 "area_km2": float(areas[i]),
                 "units": n,
                 "households": h,

@@ -11,6 +11,7 @@ lines: parse the request, call one function here, write the answer.
 * :mod:`.planning`: the planner's drafts, their edits, impact, publishing, rebase and rollback;
 * :mod:`.roster`: who is on duty, and changing it;
 * :mod:`.incidents`: reporting an incident and moving it through the four-step method;
+* :mod:`.warnings`: the early warnings over the incident history, and acknowledging them;
 * :mod:`.accounts`: users and API tokens.
 """
 

@@ -111,12 +111,6 @@ def units(
     return UnitPage(info, len(idx), recs, lon[page], lat[page])
 
 
-def versions(svc, actor: Actor) -> list:
-    """Every boundary version of the district, newest first (drafts included)."""
-    actor.require("versions")
-    return svc.store.versions(svc.district_code)
-
-
 #: Districts of versions kept per service for diffs (each about as big as a version in memory).
 KEEP_DIFF_DISTRICTS = 4
 #: Diffs kept per service.

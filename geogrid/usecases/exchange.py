@@ -34,11 +34,9 @@ import shapely
 from .. import io as gio
 from ..access import Actor
 from ..errors import DataError, InputError
-from ..io.attributes import _grid_level, _records, _resolve_fields
-from ..io.reading import _call, read_layer
-from ..model import District, _plain
+from ..io.attributes import feature_records, grid_level, resolve_fields
+from ..io.reading import gdal_call, read_layer
 from ..planning.edits import COMMUNITY_FIELDS, REPLACE_FIELDS, ReplaceGrids
-from ..planning.impact import impact as impact_of
 from . import planning
 from .boundaries import version_data
 
@@ -59,7 +57,7 @@ _FORMAT_ALIASES = {"json": "geojson", "geopackage": "gpkg", "shapefile": "shp", 
 def _layers(path: Path) -> list[tuple[str, str]]:
     import pyogrio
 
-    rows = _call(path.name, "is not a GIS file GDAL can read", pyogrio.list_layers, path)
+    rows = gdal_call(path.name, "is not a GIS file GDAL can read", pyogrio.list_layers, path)
     return [(str(name), str(kind)) for name, kind in rows]
 
 
@@ -129,18 +127,18 @@ def _read(path: Path, layer: str, src_crs, default_level: int) -> tuple[list[dic
         raise InputError(
             f"{path.name}: layer {layer!r} holds {', '.join(other)} features: grids are polygons"
         )
-    source = _resolve_fields(path, frame, gio.GRID_FIELDS, {})
+    source = resolve_fields(path, frame, gio.GRID_FIELDS, {})
     if "code" not in source:
         cols = [str(c) for c in frame.columns if c != frame.geometry.name]
         raise InputError(
             f"{path.name}: layer {layer!r} has no code field (its fields: {', '.join(cols) or 'none'})"
         )
     level2, level1 = [], []
-    for i, (rec, geom) in enumerate(_records(path, frame, source, gio.GRID_FIELDS)):
+    for i, (rec, geom) in enumerate(feature_records(path, frame, source, gio.GRID_FIELDS)):
         where = f"{path.name}: feature {i + 1}"
         if not rec["code"]:
             raise InputError(f"{where} has no code")
-        level = _grid_level(rec, default_level, where)
+        level = grid_level(rec, default_level, where)
         carried = REPLACE_FIELDS if level == 2 else COMMUNITY_FIELDS
         props = {k: rec.get(k) for k in carried if k in source}
         (level2 if level == 2 else level1).append(_feature(props, geom))
@@ -176,21 +174,6 @@ def read_import(path, *, layer: str | None = None, src_crs=None) -> tuple[dict, 
 
 
 # ---------------------------------------------------------------------- importing
-def _changed_attributes(base: District, drafted: District) -> list[dict]:
-    """Per grid kept under its code: each attribute whose value changed (before, after)."""
-    before = {str(r["code"]): r for r in base.grids2.drop(columns="geometry").to_dict("records")}
-    out = []
-    for rec in drafted.grids2.drop(columns="geometry").to_dict("records"):
-        old = before.get(str(rec["code"]))
-        if old is None:
-            continue
-        for col in REPLACE_FIELDS:
-            a, b = _plain(old.get(col)), _plain(rec.get(col))
-            if col != "code" and a != b:
-                out.append({"code": str(rec["code"]), "field": col, "before": a, "after": b})
-    return out
-
-
 def import_draft(
     svc,
     actor: Actor,
@@ -207,39 +190,14 @@ def import_draft(
     impact)``, the impact with ``attributes`` (the attribute changes of grids kept under their
     code). ``source`` names the file in the record (default its name)."""
     actor.require("edit_draft")
-    if not isinstance(name, str) or not name.strip():
-        raise InputError("a draft needs a name")
-    version = (
-        planning._current(svc)
-        if base is None
-        else svc.store.version_by_number(svc.district_code, base)
-    )
     try:
         grids, communities, _ = read_import(path, layer=layer, src_crs=src_crs)
     except DataError as exc:
         raise InputError(exc.message.replace(str(path), Path(path).name)) from None
     the_edit = ReplaceGrids(grids, communities, source=source or Path(path).name)
-    base_key, base_district = planning._base(svc, version.id)
-    retired = planning._retired(svc, version.id)
-    district, result = the_edit.apply(base_district, retired=retired)
-    report = planning._full_check(district)
-    draft = svc.store.create_draft(
-        svc.district_code, version.id, name, actor=actor.name, edits=[the_edit.to_dict()]
-    )
-    done = planning._Replayed(
-        district, retired | set(result.retired), (result,), report, (), draft.active
-    )
-    cache = planning._cache(svc)
-    cache._put(
-        cache.states, planning._state_key(base_key, draft.active), done, planning.KEEP_STATES
-    )
-    state = planning._state(svc, draft, done)
-    places = [
-        (r.id, r.lon, r.lat, r.grid_code) for r in svc.store.open_incident_places(svc.district_code)
-    ]
-    found = impact_of(base_district, district, open_incidents=places)
-    found["attributes"] = _changed_attributes(base_district, district)
-    found["result"] = result.to_dict()
+    state = planning.open_draft(svc, actor, name, base, edit=the_edit)
+    found = planning.impact(svc, actor, state.draft.id)
+    found["result"] = state.results[-1].to_dict()
     return state, found
 
 

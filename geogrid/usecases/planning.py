@@ -335,14 +335,32 @@ def _revision(value) -> int:
 
 
 # ---------------------------------------------------------------------- drafts
-def open_draft(svc, actor: Actor, name: str, base: int | None = None) -> DraftState:
-    """A new draft named ``name`` of version number ``base`` (default: the current one)."""
+def open_draft(
+    svc, actor: Actor, name: str, base: int | None = None, *, edit: Edit | None = None
+) -> DraftState:
+    """A new draft named ``name`` of version number ``base`` (default: the current one);
+    with ``edit``, the draft starts with that one edit, stored in the same transaction, and an
+    edit that does not apply to the base raises before any draft exists."""
     actor.require("edit_draft")
     version = (
         _current(svc) if base is None else svc.store.version_by_number(svc.district_code, base)
     )
-    draft = svc.store.create_draft(svc.district_code, version.id, name, actor=actor.name)
-    return _build(svc, draft)
+    if edit is None:
+        draft = svc.store.create_draft(svc.district_code, version.id, name, actor=actor.name)
+        return _build(svc, draft)
+    base_key, base_district = _base(svc, version.id)
+    retired = _retired(svc, version.id)
+    district, result = edit.apply(base_district, retired=retired)
+    draft = svc.store.create_draft(
+        svc.district_code, version.id, name, actor=actor.name, edits=[edit.to_dict()]
+    )
+    done = _Replayed(
+        district, retired | set(result.retired), (result,), _full_check(district), (),
+        draft.active,
+    )  # fmt: skip
+    cache = _cache(svc)
+    cache._put(cache.states, _state_key(base_key, draft.active), done, KEEP_STATES)
+    return _state(svc, draft, done)
 
 
 def drafts(svc, actor: Actor, *, status: str | None = OPEN_DRAFT) -> list[DraftInfo]:

@@ -12,6 +12,7 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
+from gis_edits import DX, A, B, edit_gpkg
 
 from geogrid import cli
 from geogrid.access import Actor
@@ -23,7 +24,6 @@ from geogrid.service import Service
 from geogrid.usecases import exchange, planning
 
 PLANNER = Actor("guihua", "planner")
-A, B = "320113005001001", "320113005001002"
 
 
 @pytest.fixture
@@ -36,47 +36,6 @@ def _write(tmp_path, svc, fmt, **kw):
     path = tmp_path / name
     path.write_bytes(data)
     return path
-
-
-def shared_vertex(frame):
-    """A vertex that grids A and B share and no other grid has, away from the outline."""
-    geoms = dict(zip(frame["code"], frame.geometry, strict=True))
-    a = {tuple(p) for p in shapely.get_coordinates(geoms[A])}
-    b = {tuple(p) for p in shapely.get_coordinates(geoms[B])}
-    others = set()
-    for code, g in geoms.items():
-        if code not in (A, B):
-            others |= {tuple(p) for p in shapely.get_coordinates(g)}
-    return sorted((a & b) - others)[0]
-
-
-def moved(geom, vertex, dx):
-    def f(c):
-        c = c.copy()
-        hit = (c[:, 0] == vertex[0]) & (c[:, 1] == vertex[1])
-        c[hit, 0] += dx
-        return c
-
-    return shapely.transform(geom, f)
-
-
-DX = 0.0002  # about 20 m at 32°N
-
-
-def edit_gpkg(path, *, both=True, rename=None):
-    """Edit the grids2 layer of a GeoPackage as a GIS user would (pyogrio)."""
-    frame = gpd.read_file(path, layer="grids2", engine="pyogrio")
-    v = shared_vertex(frame)
-    geoms = list(frame.geometry)
-    codes = list(frame["code"])
-    for code in (A, B) if both else (A,):
-        k = codes.index(code)
-        geoms[k] = moved(geoms[k], v, DX)
-    frame = frame.set_geometry(geoms)
-    if rename:
-        frame.loc[frame["code"] == rename[0], "name"] = rename[1]
-    pyogrio.write_dataframe(frame, path, layer="grids2", driver="GPKG")
-    return v
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp"])
@@ -116,8 +75,8 @@ def test_a_vertex_moved_in_both_grids_and_a_rename(tmp_path, svc):
     assert state.report.ok, state.report.errors
     assert set(state.changed) == {A, B}
     assert sorted(g["code"] for g in found["grids"]) == [A, B]
-    assert found["attributes"] == [
-        {"code": B, "field": "name", "before": "仙鹤社区第02网格", "after": "新改的名字"}
+    assert [(a["code"], a["changes"]) for a in found["attributes"]] == [
+        (B, {"name": ["仙鹤社区第02网格", "新改的名字"]})
     ]
     base = svc.store.load_district(state.base.id)
     d = state.district

@@ -99,7 +99,7 @@ def _attrs(frame, columns):
     """Attribute rows with missing values as None and integers as int."""
     out = []
     for rec in frame[columns].to_dict("records"):
-        out.append({k: model._plain(v) for k, v in rec.items()})
+        out.append({k: model.plain(v) for k, v in rec.items()})
     return out
 
 

@@ -30,6 +30,7 @@ CASES = {
     "api.versions": ("GET", "/api/v1/versions", None, "versions"),
     "api.version_diff": ("GET", "/api/v1/versions/1/diff/1", None, "grids"),
     "search.search": ("GET", "/api/v1/search?q=xianlin", None, "search"),
+    "api.events": ("GET", "/api/v1/events", None, "live_events"),
     "api.openapi_json": ("GET", "/api/v1/openapi.json", None, None),
     "api.docs": ("GET", "/api/v1/docs", None, None),
     "api.figures": ("GET", "/api/v1/figures?by=month&from=2026-01&to=2026-02", None, "figures"),
@@ -77,6 +78,14 @@ DRAFT_CASES = {
 }  # fmt: skip
 _names = iter(range(10**6))
 
+#: early-warning endpoints -> (method, path, body, operation, success status): each request
+#: comes after three new reports of one category in the worker's grid (a repeat warning, active
+#: again since new incidents joined it)
+WARNING_CASES = {
+    "api.warnings": ("GET", "/api/v1/warnings?view=all", None, "warnings", 200),
+    "api.acknowledge_warning": ("POST", "/api/v1/warnings/{key}/acknowledge", {"note": "已安排排查"}, "acknowledge_warning", 200),
+}  # fmt: skip
+
 
 def _rename(svc, draft_id: int) -> None:
     edit = {"kind": "rename", "code": "320113005001001", "name": f"名字{next(_names)}"}
@@ -91,9 +100,14 @@ def png() -> bytes:
 
 def test_every_api_route_has_a_rule(site):
     routes = {r.endpoint for r in site.app.url_map.iter_rules() if r.rule.startswith("/api/")}
-    cases = set(CASES) | set(INCIDENT_CASES) | set(DRAFT_CASES)
+    cases = set(CASES) | set(INCIDENT_CASES) | set(DRAFT_CASES) | set(WARNING_CASES)
     assert routes - cases == set(), "an API route without a case in the role matrix"
-    every = [*CASES.values(), *INCIDENT_CASES.values(), *DRAFT_CASES.values()]
+    every = [
+        *CASES.values(),
+        *INCIDENT_CASES.values(),
+        *DRAFT_CASES.values(),
+        *WARNING_CASES.values(),
+    ]
     assert {c[3] for c in every if c[3]} <= set(RULES)
 
 
@@ -181,6 +195,38 @@ def test_draft_role_matrix(draft_site, role, endpoint, auth, login, csrf_token):
         boundary, encoded = encode_multipart(form)  # in memory (see tests/web/test_exchange.py)
         kw = {"data": encoded, "content_type": f"multipart/form-data; boundary={boundary}"}
     resp = client.open(path, method=method, headers=headers, **kw)
+    if role in RULES[op].roles:
+        assert resp.status_code == ok, resp.get_data(as_text=True)[:300]
+    else:
+        assert resp.status_code == 403
+        error = json.loads(resp.get_data())["error"]
+        assert error["status"] == 403 and "may not" in error["message"]
+
+
+@pytest.fixture(scope="module")
+def warning_site(make_site):
+    return make_site("sqlite")
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(WARNING_CASES))
+def test_warning_role_matrix(warning_site, role, endpoint, auth, login, csrf_token):
+    from geogrid.usecases import warnings as uw
+
+    method, path, body, op, ok = WARNING_CASES[endpoint]
+    site = warning_site
+    for _ in range(3):
+        uc.report(site.service, SYSTEM, 118.93, 32.11, category="0601")
+    (w,) = uw.warnings(site.service, SYSTEM, rule="repeat")
+    path = path.format(key=w.key)
+    client = site.client()
+    if auth == "token":
+        headers = site.headers(role)
+    else:
+        login(client, role)
+        headers = {} if method == "GET" else {"X-CSRFToken": csrf_token(client, "/account/tokens")}
+    resp = client.open(path, method=method, headers=headers, **({"json": body} if body else {}))
     if role in RULES[op].roles:
         assert resp.status_code == ok, resp.get_data(as_text=True)[:300]
     else:

@@ -32,6 +32,8 @@ ONLY = {
     "exchange.plan_import": RULES["edit_draft"].roles,
     "versions.index": RULES["versions"].roles,
     "versions.rollback": RULES["rollback"].roles,
+    "warnings.index": RULES["warnings"].roles,
+    "warnings.acknowledge": RULES["acknowledge_warning"].roles,
     # the API's operations that not every role may call (the whole matrix: test_access.py)
     "api.locate_many": RULES["locate_many"].roles,
     "api.versions": RULES["versions"].roles,
@@ -71,8 +73,17 @@ def acc_site(make_site):
 
 #: Open311 knows no sessions, only its api_key: tests/web/test_open311.py covers it. The
 #: incident API acts on incidents in states and grids of its own: test_access.py's incident
-#: matrix covers it, with tokens and sessions; the drafts API and rollback too (its draft matrix).
-OWN_TABLES = ("/open311/", "/api/v1/incident", "/api/v1/drafts", "/api/v1/versions/<int:number>/")
+#: matrix covers it, with tokens and sessions; the drafts API and rollback too (its draft matrix),
+#: and the warnings API (its warning matrix: acknowledging needs a warning raised). The OGC API
+#: answers with its own exception document: tests/web/test_ogc.py covers it.
+OWN_TABLES = (
+    "/open311/",
+    "/api/v1/incident",
+    "/api/v1/drafts",
+    "/api/v1/versions/<int:number>/",
+    "/api/v1/warnings",
+    "/ogc",
+)
 
 
 def routes(app):

@@ -89,7 +89,7 @@ def test_edited_gpkg_round_trip_and_publish(ex_site, tmp_path):
     body = answer.get_json()
     assert body["report"]["ok"] and sorted(body["changed"]) == [A, B]
     assert [g["code"] for g in body["impact"]["grids"]] == [A, B]
-    assert body["impact"]["attributes"][0]["after"] == "网页导入改名"
+    assert body["impact"]["attributes"][0]["changes"]["name"][1] == "网页导入改名"
     assert body["impact"]["areas"]["type"] == "FeatureCollection"
     draft_id = body["draft"]["id"]
     exported = _get(ex_site, f"/api/v1/drafts/{draft_id}/export?format=geojson")

@@ -75,8 +75,11 @@ def test_wrong_tokens_get_429_and_good_callers_elsewhere_are_served(make_site):
     near = {"REMOTE_ADDR": "198.51.100.30"}
     good = client.get("/api/v1/grids", headers=site.headers("dispatcher"), environ_overrides=near)
     assert good.status_code == 200
-    # the search endpoint is throttled the same way
+    # the search endpoint and the OGC API are throttled the same way (one count), the OGC API
+    # answering with its exception document
     assert client.get("/api/v1/search?q=a", headers=bad, environ_overrides=far).status_code == 429
+    ogc = client.get("/ogc/collections", headers=bad, environ_overrides=far)
+    assert ogc.status_code == 429 and ogc.json["code"] == "TooManyRequests"
 
 
 def test_good_tokens_are_never_counted(make_site):

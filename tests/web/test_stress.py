@@ -4,7 +4,8 @@ requests. Every answer must be right and no worker may die.
 
 Before the locator's nearest-unit index was made safe for threads, this load killed workers
 with SIGSEGV/SIGABRT ("double free or corruption") within seconds and answered some requests
-with 500s.
+with 500s. Every fourth request is an OGC API box query (``/ogc``), whose layers and ready
+GeoJSON all threads of a worker share, checked against shapely on the sample.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import shapely
 from serve_support import Server, hammer, worker_crashes
 from web_support import seed
 
@@ -30,7 +32,8 @@ def test_many_threads_on_several_workers_no_crash_no_wrong_answer(tmp_path):
     token = store.create_token(store.users()[0].id, "stress", actor="tests")
     store.dispose()
 
-    loc = Locator(District.load(default_data_dir()))
+    sample = District.load(default_data_dir())
+    loc = Locator(sample)
     rng = np.random.default_rng(2026)
     points = list(
         zip(rng.uniform(118.88, 118.98, 400), rng.uniform(32.07, 32.15, 400), strict=True)
@@ -43,10 +46,27 @@ def test_many_threads_on_several_workers_no_crash_no_wrong_answer(tmp_path):
         expected[path] = (where.grid2.code if where.grid2 else None, units)
         paths.append(path)
 
+    for i, (x, y) in enumerate(points[:100]):
+        box = (round(x, 4), round(y, 4), round(x + 0.01, 4), round(y + 0.008, 4))
+        layer = sample.units if i % 2 else sample.grids2
+        path = (
+            f"/ogc/collections/{'units' if i % 2 else 'grids2'}/items?limit=1000&bbox="
+            + ",".join(map(str, box))
+        )
+        expected[path] = sorted(layer.loc[layer.geometry.intersects(shapely.box(*box)), "code"])
+        paths.insert(i * 4, path)
+
     def check(path, status, body):
         if status != 200:
             return f"HTTP {status}: {body[:200]!r}"
         answer = json.loads(body)
+        if path.startswith("/ogc/"):
+            got = sorted(f["id"] for f in answer["features"])
+            return (
+                None
+                if got == expected[path]
+                else f"{len(got)} features, expected {len(expected[path])}"
+            )
         got = ((answer.get("grid2") or {}).get("code"), [u["code"] for u in answer["units"]])
         return None if got == expected[path] else f"answered {got}, expected {expected[path]}"
 

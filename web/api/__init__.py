@@ -38,6 +38,18 @@ def _authenticate():
 
 
 # the views, registered on bp in this order (the OpenAPI document lists them so)
-from . import docs, drafts, exchange, figures, grids, incidents, locating, units, versions  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    docs,
+    drafts,
+    events,
+    exchange,
+    figures,
+    grids,
+    incidents,
+    locating,
+    units,
+    versions,
+    warnings,
+)
 
 __all__ = ["PUBLIC_ENDPOINTS", "bp"]

@@ -39,6 +39,7 @@ def import_answer(state, found) -> dict:
         "incidents": found["incidents"],
         "recoded": found["recoded"],
         "attributes": found["attributes"],
+        "communities": found["communities"],
         "areas": to_geojson(found),
     }
     out["result"] = found["result"]

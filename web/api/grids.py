@@ -219,24 +219,5 @@ def versions():
         401: Unauthorized
     """
     svc = service()
-    found = usecases.boundaries.versions(svc, g.actor)
-    number_of = {v.id: v.number for v in found}
-    return json_response(
-        {
-            "district": svc.district_code,
-            "versions": [
-                {
-                    "number": v.number,
-                    "status": v.status,
-                    "current": v.current,
-                    "base": number_of.get(v.base_id),
-                    "note": v.note,
-                    "created_at": v.created_at,
-                    "published_at": v.published_at,
-                    "grid_count": v.grid_count,
-                    "unit_count": v.unit_count,
-                }
-                for v in found
-            ],
-        }
-    )
+    history = usecases.boundaries.history(svc, g.actor)
+    return json_response({"district": svc.district_code, "versions": history})

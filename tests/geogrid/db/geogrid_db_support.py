@@ -111,7 +111,7 @@ def move(store, inc, state: str, *, action: str = "dispatch", actor: str = "disp
     return store.apply(inc, action, {"state": state}, actor=actor, note=note)
 
 
-def _plain(value, column):
+def plain(value, column):
     if value is not None and isinstance(column.type, Geometry):
         return shapely.to_wkb(value)
     return value
@@ -121,7 +121,7 @@ def table_rows(store, table: sa.Table) -> list[tuple]:
     """Every row of ``table`` in primary-key order, geometries as WKB."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
-    return [tuple(_plain(v, c) for v, c in zip(r, table.columns, strict=True)) for r in rows]
+    return [tuple(plain(v, c) for v, c in zip(r, table.columns, strict=True)) for r in rows]
 
 
 def snapshot(store) -> dict[str, list[tuple]]:
