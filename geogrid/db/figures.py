@@ -45,8 +45,9 @@ E = t.incident_events.c
 SLACK = 200
 #: More new steps than this since the last answer: everything is read again.
 RESET_AFTER = 20_000
-#: Cache entries (grouping × category × scope) kept per process, least recently used dropped.
-MAX_ENTRIES = 64
+#: Cache entries (grouping × category × scope) kept per process, least recently used dropped
+#: (a district-wide grouping over ten years holds about 3 MB; a filtered one much less).
+MAX_ENTRIES = 48
 #: An answer that read this many months from the database writes the cache file.
 SAVE_AFTER = 12
 _CACHE_VERSION = 1
@@ -298,7 +299,9 @@ class FigureReader:
             return
         state = {
             "version": _CACHE_VERSION, "marker": self._marker, "seen": self._seen,
-            "identity": self._identity(conn, self._marker[0]), "entries": dict(self._entries),
+            "identity": self._identity(conn, self._marker[0]),
+            # the district-wide groupings only: a category's or a worker's are quick to read
+            "entries": {k: v for k, v in self._entries.items() if k[2:] == (None, None, None)},
         }  # fmt: skip
         tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.tmp")
         try:
