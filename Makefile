@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install run test lint format bench bench-publish bench-postgis bench-switch bench-tasks bench-page bench-serve bench-live bench-incidents bench-warnings bench-planning bench-ogc translations clean
+.PHONY: install run test lint format bench bench-publish bench-postgis bench-switch bench-tasks bench-page bench-serve bench-live bench-incidents bench-figures bench-warnings bench-planning bench-ogc translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ bench-page: install
 # 120,000 sample incidents on SQLite, and on PostGIS when $GEOGRID_TEST_POSTGRES_URL is set.
 bench-incidents: install
 	$(PY) bench/incidents_bench.py
+
+# The figures page and API on the 120,000-incident history, cold/warm/after a change, against
+# the naive computation; on PostGIS too when $GEOGRID_TEST_POSTGRES_URL is set.
+bench-figures: install
+	$(PY) bench/figures_bench.py
 
 bench-warnings: install
 	$(PY) bench/warnings_bench.py

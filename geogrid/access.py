@@ -97,6 +97,9 @@ RULES: dict[str, Rule] = {
     "live_events": _rule("receive live incident events"),
     "incident_contacts": _rule("see a reporter's contact", DISPATCHER, WORKER, OFFICE, ADMIN),
     "categories": _rule("edit the incident categories", ADMIN),
+    # the figures (counts and rates): everyone, each within their scope (a worker's grid, an
+    # office's escalated incidents), see geogrid.usecases.figures
+    "figures": _rule("read the incident figures"),
     # early warning (geogrid.usecases.warnings): a grid worker sees their grid's
     "warnings": _rule("read the early warnings", DISPATCHER, PLANNER, WORKER, ADMIN),
     "acknowledge_warning": _rule("acknowledge an early warning", DISPATCHER, ADMIN),

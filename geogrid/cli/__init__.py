@@ -15,7 +15,7 @@ A :class:`~geogrid.errors.GeogridError` raised anywhere below a command becomes
 traceback. A new command is a function decorated with ``@main.command()`` in the module of its
 group (:mod:`.district`: sample, info, validate, import, export; :mod:`.locating`: locate;
 :mod:`.db`: the database commands; :mod:`.incidents`: incident, sample-incidents; :mod:`.warnings`: incident warnings, acknowledge; :mod:`.planning`:
-draft, rollback); it reads the district with :func:`load_district` (or
+draft, rollback; :mod:`.figures`: figures); it reads the district with :func:`load_district` (or
 :func:`get_locator`) and lets geogrid's errors propagate. Commands of other packages (the web
 service's ``serve``) come from the ``geogrid.commands`` entry points, loaded when the group
 first lists or looks up its commands, so the core never imports Flask.
@@ -46,6 +46,7 @@ from .base import (
 )
 from .db import COMMANDS, actor, db_option, import_to_db, open_store, shown_url
 from .district import export_cmd, import_cmd, info, sample_cmd, validate_cmd
+from .figures import figures_cmd
 from .incidents import incident_group
 from .locating import locate_cmd
 from .planning import draft_group, rollback_cmd
@@ -65,6 +66,7 @@ __all__ = [
     "db_option",
     "draft_group",
     "export_cmd",
+    "figures_cmd",
     "get_locator",
     "import_cmd",
     "import_to_db",

@@ -33,6 +33,7 @@ CASES = {
     "api.events": ("GET", "/api/v1/events", None, "live_events"),
     "api.openapi_json": ("GET", "/api/v1/openapi.json", None, None),
     "api.docs": ("GET", "/api/v1/docs", None, None),
+    "api.figures": ("GET", "/api/v1/figures?by=month&from=2026-01&to=2026-02", None, "figures"),
 }
 
 

@@ -43,6 +43,7 @@ from . import (  # noqa: E402, F401
     drafts,
     events,
     exchange,
+    figures,
     grids,
     incidents,
     locating,
