@@ -78,6 +78,8 @@ def serve(db_url, host, port, workers, threads, demo):
 def _run_gunicorn(app, bind: str, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from .services import prewarm
+
     class Server(BaseApplication):
         def load_config(self):
             for key, value in {
@@ -87,6 +89,8 @@ def _run_gunicorn(app, bind: str, workers: int, threads: int) -> None:
                 "worker_class": "web.gunicorn_worker.LiveWorker",
                 "accesslog": "-",
                 "timeout": 60,
+                # each worker, once forked, warms the figures' sums in the background
+                "post_worker_init": lambda worker: prewarm(app),
             }.items():
                 self.cfg.set(key, value)
 

@@ -34,5 +34,24 @@ def service() -> Service:
     return svc
 
 
+def prewarm(app) -> threading.Thread:
+    """Build this process's Service and warm what a first page would otherwise wait for (the
+    figures' per-month sums), in a background thread: ``geogrid serve`` starts it in each
+    worker after the fork. A failure is logged; the pages compute on demand then."""
+
+    def run():
+        from geogrid.usecases import figures
+
+        with app.app_context():
+            try:
+                figures.warm(service())
+            except Exception:  # noqa: BLE001 - warming is an optimisation, never a crash
+                app.logger.exception("warming the figures failed")
+
+    thread = threading.Thread(target=run, name="geogrid-prewarm", daemon=True)
+    thread.start()
+    return thread
+
+
 def store() -> Store:
     return service().store

@@ -25,7 +25,7 @@ import csv
 import io
 from datetime import datetime
 
-from ..access import OFFICE, Actor
+from ..access import OFFICE, SYSTEM, Actor
 from ..db.figures import reader
 from ..db.types import utcnow
 from ..errors import InputError
@@ -118,6 +118,14 @@ def figures(
         "groups": groups,
         "months": months,
     }
+
+
+def warm(svc) -> None:
+    """Read the whole history's per-month sums for the district-wide views the figures page
+    opens with (by grid, and by month), so that a fresh process's first page does not pay for
+    them (``geogrid serve`` runs this in each worker as it starts)."""
+    for by in ("grid", "month"):
+        figures(svc, SYSTEM, by=by, whole=True)
 
 
 def _names(svc, by: str):

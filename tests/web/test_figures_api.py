@@ -150,3 +150,22 @@ def test_whole_history_and_default_period(fig_site):
     default = fig_site.client().get("/api/v1/figures", headers=fig_site.headers("admin")).get_json()
     assert len(default["months"]) == 12
     assert fig_site.client().get("/api/v1/figures").status_code == 401
+
+
+def test_a_served_worker_warms_the_figures_at_start(make_site):
+    """``geogrid serve`` runs :func:`web.services.prewarm` in each worker: afterwards the first
+    page's district-wide figures need no reading of the database."""
+    from geogrid.access import SYSTEM
+    from geogrid.db.figures import reader
+    from geogrid.usecases import figures
+    from web.services import prewarm
+
+    site = make_site("sqlite")
+    store = site.store
+    store.insert_incidents(DISTRICT, records(store.current_version(DISTRICT).id), actor="test")
+    prewarm(site.app).join(timeout=120)
+    svc = site.service
+    for by in ("grid", "month"):
+        report = figures.figures(svc, SYSTEM, by=by, whole=True)
+        assert reader(svc.store).last_read == [], by  # every month was already summed
+        assert report["total"]["count"] >= TOTAL["count"]  # the whole history: one more
