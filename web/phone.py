@@ -105,6 +105,8 @@ def _strings() -> dict:
         "distance_m": _("%(m)s m away"),
         "distance_km": _("%(km)s km away"),
         "no_position": _("Distance unknown: allow location access"),
+        "locating": _("Finding your position…"),
+        "server_refused": _("Not accepted by the server: %(message)s"),
         "call": _("Call %(who)s"),
         "reporter": _("Reporter"),
         "offline": _(

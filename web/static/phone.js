@@ -31,7 +31,7 @@
   const TABS = ["new", "soon", "overdue", "revisit", "all"];
   const OPEN_STATES = "dispatched,handling,escalated,resolved";
   const LIMIT = 200;
-  const SHOWN_ACTIONS = ["accept", "resolve", "escalate", "revisit", "photo"];
+  const SHOWN_ACTIONS = ["accept", "revisit", "resolve", "escalate", "photo"];
   const locale = cfg.lang === "zh" ? "zh-CN" : "en-GB";
 
   const state = {
@@ -39,7 +39,7 @@
     tab: localStorage.getItem(STORE + "tab") || "new",
     sort: localStorage.getItem(STORE + "sort") || "deadline",
     position: null, positionError: false, fetchedWith: null,
-    online: navigator.onLine, live: "down", expired: false,
+    online: navigator.onLine, live: "connecting", everLive: false, expired: false,
     outbox: [], results: [], mine: new Set(),
   };
   let csrf = document.querySelector("meta[name=csrf-token]").content;
@@ -189,6 +189,7 @@
       throw new ApiError(S.network_error);  // no storage: refused, never dropped
     }
     toast(S.queued);
+    renderOutbox();
     render();
     return "queued";
   }
@@ -311,9 +312,12 @@
       btn.setAttribute("aria-selected", String(tab === state.tab));
     }
     document.getElementById("ph-updated").textContent = state.fetchedAt ? fmt(S.updated, { when: clock(state.fetchedAt) }) : "";
-    const sortBtn = document.getElementById("ph-sort");
-    sortBtn.textContent = state.sort === "near" ? S.by_deadline : S.nearest;
-    sortBtn.hidden = !rows.some((r) => typeof r.distance_m === "number");
+    const sortBox = document.getElementById("ph-sort");
+    sortBox.hidden = !rows.some((r) => typeof r.distance_m === "number");
+    for (const b of sortBox.querySelectorAll("button")) {
+      b.textContent = b.dataset.sort === "near" ? S.nearest : S.by_deadline;
+      b.setAttribute("aria-pressed", String(b.dataset.sort === state.sort));
+    }
     renderBanner();
 
     while (maps.length) maps.pop().remove();
@@ -365,7 +369,7 @@
         ? fmt(S.distance_m, { m: Math.round(r.distance_m) })
         : fmt(S.distance_km, { km: (r.distance_m / 1000).toFixed(1) });
     } else {
-      dist.textContent = S.no_position;
+      dist.textContent = state.positionError || !navigator.geolocation ? S.no_position : S.locating;
       dist.classList.add("ph-muted");
     }
     where.append(dist);
@@ -383,11 +387,12 @@
     const waiting = state.outbox.filter((x) => x.incident_id === r.id);
     for (const w of waiting) node.append(el("p", "ph-pending", fmt(S.pending, { what: actionLabel(w.action) })));
 
-    const actions = (r.actions || []).filter((a) => SHOWN_ACTIONS.includes(a));
-    if (actions.length) {
+    // the server's steps, the likeliest next one first and largest
+    const actions = SHOWN_ACTIONS.filter((a) => (r.actions || []).includes(a));
+    if (actions.length && !waiting.length) {  // while a step waits, the server's state is unknown
       const bar = el("div", "ph-actions");
       for (const a of actions) {
-        const b = el("button", "ph-btn" + (a === actions[0] ? " ph-primary" : ""), actionLabel(a));
+        const b = el("button", "ph-btn" + (a === actions[0] ? " ph-primary ph-main" : ""), actionLabel(a));
         b.type = "button";
         b.dataset.action = a;
         b.addEventListener("click", () => (a === "accept" ? accept(r, b) : openSheet(r, a)));
@@ -410,17 +415,18 @@
   function drawMap(box) {
     if (!window.L) return;
     const map = L.map(box, {
-      zoomControl: false, attributionControl: false, dragging: false, touchZoom: false,
+      zoomSnap: 0.1, zoomControl: false, attributionControl: false, dragging: false, touchZoom: false,
       scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false, tap: false,
     });
     const point = [Number(box.dataset.lat), Number(box.dataset.lon)];
-    let bounds = L.latLngBounds([point, point]);
-    if (cfg.grid.outline) {
-      const outline = L.geoJSON(cfg.grid.outline, { style: { color: "#0f2742", weight: 2, fillColor: "#9fb3c8", fillOpacity: 0.18 }, interactive: false }).addTo(map);
-      bounds = bounds.extend(outline.getBounds());
-    }
+    const bounds = L.latLngBounds([point, point]);
+    const outline = cfg.grid.outline
+      ? L.geoJSON(cfg.grid.outline, { style: { color: "#0f2742", weight: 2, fillColor: "#9fb3c8", fillOpacity: 0.18 }, interactive: false })
+      : null;
+    if (outline) bounds.extend(outline.getBounds());
+    map.fitBounds(bounds, { padding: [8, 8], maxZoom: 17 });  // a view first: then the layers
+    if (outline) outline.addTo(map);
     L.circleMarker(point, { radius: 8, color: "#fff", weight: 3, fillColor: "#d93025", fillOpacity: 1, interactive: false }).addTo(map);
-    map.fitBounds(bounds, { padding: [8, 8] });
     maps.push(map);
   }
 
@@ -461,7 +467,7 @@
     renderBanner();
     if (online) {
       flush();
-      if (state.live === "down" || state.live === "reconnecting") connectLive();
+      if (state.live === "reconnecting" && !source) connectLive();
     }
   }
 
@@ -573,6 +579,7 @@
     source = new EventSource(cfg.urls.events);
     source.addEventListener("open", () => {
       retryMs = 2000;
+      state.everLive = true;
       setLive("sse");
       setOnline(true);
       scheduleRefresh();  // whatever happened while the stream was down
@@ -585,7 +592,8 @@
     });
     source.addEventListener("reset", () => scheduleRefresh());
     source.addEventListener("error", () => {
-      if (state.live !== "polling") setLive("reconnecting");
+      // before a first connection, the probe below tells a missing stream from a failing one
+      if (state.live !== "polling" && state.everLive) setLive("reconnecting");
       if (source.readyState === EventSource.CLOSED) {
         source.close();
         source = null;
@@ -607,6 +615,7 @@
     ctl.abort();
     if (status === 404) { startPolling(); return; }
     if (status === 401) setExpired(true);
+    setLive("reconnecting");
     setTimeout(connectLive, retryMs);
     retryMs = Math.min(retryMs * 2, 60000);
   }
@@ -624,6 +633,7 @@
       await takeStep({ incident_id: r.id, action: "accept", fields: {}, files: [] });
     } catch (err) {
       toast(fmt(S.refused, { id: r.id, what: actionLabel("accept"), message: err.message }));
+      scheduleRefresh();
     } finally {
       button.disabled = false;
     }
@@ -765,7 +775,8 @@
         await takeStep({ incident_id: r.id, action, fields: made.fields, files: made.files });
         closeSheet();
       } catch (err) {
-        showSheetError(err.message);
+        showSheetError(fmt(S.server_refused, { message: err.message }));
+        scheduleRefresh();  // the task may have changed meanwhile
       } finally {
         send.disabled = false;
       }
@@ -781,6 +792,8 @@
     sheetError.hidden = false;
   }
 
+  sheetForm.addEventListener("input", () => { sheetError.hidden = true; });
+  sheetForm.addEventListener("change", () => { sheetError.hidden = true; });
   sheetForm.addEventListener("submit", (e) => {
     e.preventDefault();
     if (sheetSubmit) sheetSubmit();
@@ -795,11 +808,13 @@
   }
 
   for (const tab of TABS) document.getElementById("tab-" + tab).addEventListener("click", () => selectTab(tab));
-  document.getElementById("ph-sort").addEventListener("click", () => {
-    state.sort = state.sort === "near" ? "deadline" : "near";
-    localStorage.setItem(STORE + "sort", state.sort);
-    render();
-  });
+  for (const b of document.querySelectorAll("#ph-sort button")) {
+    b.addEventListener("click", () => {
+      state.sort = b.dataset.sort;
+      localStorage.setItem(STORE + "sort", state.sort);
+      render();
+    });
+  }
 
   function setPosition(lon, lat, crs) {
     const moved = !state.fetchedWith ||
@@ -813,7 +828,7 @@
     if (!navigator.geolocation) return;
     navigator.geolocation.watchPosition(
       (p) => setPosition(p.coords.longitude, p.coords.latitude, cfg.geo_crs),
-      () => { state.positionError = true; },
+      () => { state.positionError = true; render(); },
       { enableHighAccuracy: true, maximumAge: 30000, timeout: 30000 }
     );
   }
