@@ -70,7 +70,7 @@ def _strings() -> dict:
             "new": _("New"),
             "soon": _("Due soon"),
             "overdue": _("Overdue"),
-            "revisit": _("Return visits"),
+            "revisit": _("Revisits"),
             "all": _("All open"),
         },
         "empty": {
@@ -120,6 +120,7 @@ def _strings() -> dict:
         "never": _("No tasks loaded yet: connect to the network."),
         "queued": _("Saved on the phone: it is sent when the connection is back."),
         "pending": _("Waiting to send: %(what)s"),
+        "waiting": _("Waiting to send (%(n)s): %(steps)s"),
         "sending": _("Sending…"),
         "sent": _("Sent: #%(id)s %(what)s"),
         "refused": _("Refused: #%(id)s %(what)s: %(message)s"),

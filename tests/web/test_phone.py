@@ -243,3 +243,12 @@ def test_distances_in_the_core(psite):
     b = U.views(svc, DISP, found, near=Point.parse(glon, glat, "GCJ-02"))
     assert [r["distance_m"] for r in a] == [r["distance_m"] for r in b]
     assert all("distance_m" not in r for r in U.views(svc, DISP, found))
+
+
+def test_a_worker_without_a_grid_is_told_so(psite, login):
+    psite.store.create_user("nogrid", "Worker-no-grid-pw-1", "worker", actor="tests")
+    client = login(psite.client(), "nogrid", "Worker-no-grid-pw-1")
+    html = client.get("/m/").get_data(as_text=True)
+    assert "您的账户未设置网格：请联系管理员。" in html
+    assert _config(html)["grid"] == {"code": None, "name": None, "outline": None}
+    assert _list(client) == []  # and no task of anyone's grid

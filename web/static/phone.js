@@ -215,6 +215,7 @@
         }
         await dequeue(item);
         state.results.push(result);
+        if (result.ok) forgetLater(result);
         save("results", state.results);
         renderOutbox();
       }
@@ -490,8 +491,11 @@
 
   function renderOutbox() {
     outboxBox.replaceChildren();
-    for (const item of state.outbox) {
-      outboxBox.append(el("p", "ph-out ph-out-wait", "#" + item.incident_id + " · " + fmt(S.pending, { what: actionLabel(item.action) })));
+    if (state.outbox.length) {
+      const steps = state.outbox.map((item) => "#" + item.incident_id + " " + actionLabel(item.action)).join(" · ");
+      const wait = el("p", "ph-out ph-out-wait", fmt(S.waiting, { n: state.outbox.length, steps }));
+      wait.dataset.count = String(state.outbox.length);
+      outboxBox.append(wait);
     }
     state.results.forEach((res, i) => {
       const row = el("p", "ph-out " + (res.ok ? "ph-out-ok" : "ph-out-refused"));
@@ -511,8 +515,17 @@
   }
 
   function showOutboxSending(item) {
-    const first = outboxBox.querySelector(".ph-out-wait");
-    if (first) first.textContent = "#" + item.incident_id + " · " + S.sending;
+    const wait = outboxBox.querySelector(".ph-out-wait");
+    if (wait) wait.textContent = S.sending + " #" + item.incident_id + " " + actionLabel(item.action);
+  }
+
+  /* A step sent fine is said for a while; a refused one stays until dismissed. */
+  function forgetLater(result) {
+    setTimeout(() => {
+      state.results = state.results.filter((r) => r !== result);
+      save("results", state.results);
+      renderOutbox();
+    }, 20000);
   }
 
   // ------------------------------------------------------------------ new assignments
@@ -857,7 +870,7 @@
     state.total = kept.total;
     state.fetchedAt = kept.at;
   }
-  state.results = load("results", []);
+  state.results = load("results", []).filter((r) => !r.ok);
   if (!state.online) root.dataset.phoneReady = "1";
   render();
   loadOutbox().then(() => { renderOutbox(); render(); flush(); });

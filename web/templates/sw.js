@@ -36,10 +36,13 @@ function pageFromNetwork(request) {
     const timer = setTimeout(() => reject(new Error("slow network")), NETWORK_WAIT_MS);
     fetch(request).then((resp) => {
       clearTimeout(timer);
-      // a redirect (to the login page, or a non-worker sent to the map) is passed on, not kept
       if (resp.ok && !resp.redirected && resp.type === "basic") {
         const copy = resp.clone();
         caches.open(CACHE).then((cache) => cache.put(PAGE, copy));
+      } else if (resp.redirected || resp.type === "opaqueredirect") {
+        // logged out (sent to the login page) or not a worker: the kept page is dropped, so it
+        // no longer opens offline with the last worker's tasks
+        caches.open(CACHE).then((cache) => cache.delete(PAGE));
       }
       resolve(resp);
     }, (err) => { clearTimeout(timer); reject(err); });

@@ -315,7 +315,10 @@ def test_offline_steps_are_queued_then_sent(phone_site, phone_watch, shots):
     page.locator("#ph-sheet button[type=submit]").click()
     expect(card(page, e).locator(".ph-pending")).to_contain_text("等待发送")
     card(page, f).locator("button[data-action=accept]").click()
-    expect(page.locator("#ph-outbox .ph-out-wait")).to_have_count(3)
+    expect(page.locator("#ph-outbox .ph-out-wait")).to_have_attribute("data-count", "3")
+    expect(page.locator("#ph-outbox .ph-out-wait")).to_contain_text(
+        f"#{d} 签收 · #{e} 处置完毕 · #{f} 签收"
+    )
     # the distances shown before stay
     assert page.locator("article.ph-card .ph-dist").first.text_content() == shown
     assert_fits_a_phone(page)
@@ -334,6 +337,8 @@ def test_offline_steps_are_queued_then_sent(phone_site, phone_watch, shots):
     assert results[0].startswith(f"已发送：#{d} 签收") and results[1].startswith(f"已发送：#{e}")
     assert results[2].startswith(f"被拒绝：#{f} 签收") and "cancelled" in results[2]
     assert [ev["action"] for ev in site.store.incident(d).events][-1] == "accept"
+    for gone in (d, e, f):  # the list is read again: none of them is new any more
+        expect(card(page, gone)).to_have_count(0)
     shots(page, "11-back-online")
     # a result stays until dismissed
     page.locator("#ph-outbox .ph-out-refused .ph-out-close").click()
@@ -353,16 +358,21 @@ def test_the_page_opens_offline_with_the_last_tasks(phone_site, phone_watch, sho
         "() => caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.match('/m/'))))).then(hits => hits.some(Boolean))"
     )
     tab(page, "new")
-    expect(card(page, g)).to_be_visible()
+    expect(card(page, g).locator(".ph-dist")).to_contain_text("相距")
     page.context.set_offline(True)
     page.reload()
     page.wait_for_function("() => document.documentElement.dataset.phoneReady === '1'")
     expect(page.locator("#ph-banner")).to_contain_text("已离线")
     expect(card(page, g)).to_be_visible()  # the last list, kept by the page
+    expect(card(page, g).locator(".ph-dist")).to_contain_text("相距")  # and its distances
     assert page.evaluate("() => typeof L") == "object"  # Leaflet from the cache
     shots(page, "12-reopened-offline")
     page.context.set_offline(False)
     expect(page.locator("#ph-banner")).not_to_contain_text("已离线", timeout=15_000)
+
+
+def has_live_events(site) -> bool:
+    return any(r.rule == "/api/v1/events" for r in site.app.url_map.iter_rules())
 
 
 def test_a_new_assignment_appears_without_a_reload(phone_site, phone_watch, shots):
@@ -370,6 +380,9 @@ def test_a_new_assignment_appears_without_a_reload(phone_site, phone_watch, shot
     page, watch = phone_watch
     watch.tolerated.append("/api/v1/events")
     open_phone(page, url)
+    # the live events when the app has them (Server-Sent Events), else polling (every second here)
+    live = "sse" if has_live_events(site) else "polling"
+    expect(page.locator("html")).to_have_attribute("data-live", live)
     tab(page, "new")
     page.mouse.click(200, 400)  # a first touch: sound may play from now on
     h = report(site, -0.0002, 0.0004, description="新派遣：路面塌陷")
@@ -401,3 +414,22 @@ def test_the_page_on_a_wide_screen(phone_site, page_watch, shots):
     width = page.evaluate("() => document.body.getBoundingClientRect().width")
     assert width <= 480  # a phone-width column, not stretched over 1600 px
     shots(page, "14-desktop")
+
+
+def test_the_page_in_english(phone_site, tasks, phone_watch, shots):
+    url, _ = phone_site
+    page, watch = phone_watch
+    watch.tolerated.append("/api/v1/events")
+    open_phone(page, url)
+    page.click("a.ph-lang")
+    page.wait_for_url(f"{url}/m/")
+    page.wait_for_function("() => document.documentElement.dataset.phoneReady === '1'")
+    assert page.text_content("h1") == "My tasks"
+    assert page.text_content("#tab-new .ph-tab-label") == "New"
+    tab(page, "overdue")
+    expect(card(page, tasks["overdue"]).locator(".ph-due-over")).to_contain_text("Overdue since")
+    expect(card(page, tasks["overdue"]).locator(".ph-dist")).to_contain_text(
+        re.compile(r"\d+ m away")
+    )
+    assert_fits_a_phone(page)
+    shots(page, "15-english")
