@@ -118,6 +118,9 @@ def _strings() -> dict:
         "log_in": _("Log in"),
         "updated": _("Updated %(when)s"),
         "never": _("No tasks loaded yet: connect to the network."),
+        "unsent_logout": _(
+            "%(n)s steps are still waiting to be sent: connect to the network before logging out."
+        ),
         "queued": _("Saved on the phone: it is sent when the connection is back."),
         "pending": _("Waiting to send: %(what)s"),
         "waiting": _("Waiting to send (%(n)s): %(steps)s"),

@@ -344,7 +344,9 @@
 
     const head = el("header", "ph-card-head");
     const cat = r.category_name ? (cfg.lang === "zh" ? r.category_name.zh : r.category_name.en) : r.category;
-    head.append(el("span", "ph-cat", cat), el("span", "ph-id", "#" + r.id));
+    const link = el("a", "ph-id", "#" + r.id);
+    link.href = cfg.urls.desktop_incident + r.id;  // the full page: log, photos
+    head.append(el("span", "ph-cat", cat), link);
     node.append(head);
 
     const line = el("div", "ph-line");
@@ -850,6 +852,10 @@
   document.getElementById("ph-logout").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = e.target;
+    if (state.outbox.length) {  // logging out would drop them: not without sending them first
+      toast(fmt(S.unsent_logout, { n: state.outbox.length }));
+      return;
+    }
     try {
       for (const key of Object.keys(localStorage)) if (key.startsWith("geogrid.phone.")) localStorage.removeItem(key);
       await tx("readwrite", (s) => s.clear()).catch(() => null);

@@ -323,6 +323,9 @@ def test_offline_steps_are_queued_then_sent(phone_site, phone_watch, shots):
     assert page.locator("article.ph-card .ph-dist").first.text_content() == shown
     assert_fits_a_phone(page)
     shots(page, "10-offline-queued")
+    page.click("button.ph-logout")  # logging out now would drop them: refused, said
+    expect(page.locator("#ph-toast")).to_contain_text("还有 3 项操作等待发送")
+    assert page.url == f"{url}/m/"
     assert (state_of(site, d), state_of(site, e), state_of(site, f)) == ("dispatched",) * 3
     # meanwhile the dispatcher cancels f: that step will be refused when it is sent
     U.act(site.service, DISP, f, "cancel", note="误报")
