@@ -19,7 +19,8 @@
  * geolocation reports GCJ-02, or calls window.geogridPhone.setPosition(lon, lat, "gcj02").
  *
  * Text is written with textContent only. <html data-phone-ready="1"> once the first list is shown;
- * data-live is "sse", "polling" or "down".
+ * data-live is "connecting", "sse", "reconnecting" or "polling". Performance marks: "phone-tasks"
+ * (the first list from the network), "phone-map" (the first card's map drawn).
  */
 (function () {
   "use strict";
@@ -257,6 +258,7 @@
       state.fetchedAt = Date.now();
       state.fetchedWith = pos;
       save("list", { rows: state.rows, total: state.total, at: state.fetchedAt });
+      if (!performance.getEntriesByName("phone-tasks").length) performance.mark("phone-tasks");
       setExpired(false);
       setOnline(true);
       if (state.live === "polling" && before) announceNewSince(before);
@@ -428,6 +430,7 @@
       : null;
     if (outline) bounds.extend(outline.getBounds());
     map.fitBounds(bounds, { padding: [8, 8], maxZoom: 17 });  // a view first: then the layers
+    if (!performance.getEntriesByName("phone-map").length) performance.mark("phone-map");
     if (outline) outline.addTo(map);
     L.circleMarker(point, { radius: 8, color: "#fff", weight: 3, fillColor: "#d93025", fillOpacity: 1, interactive: false }).addTo(map);
     maps.push(map);
@@ -565,9 +568,11 @@
     beep();
   }
 
+  /* A task newly given to this grid by someone else: dispatched (also at intake, or again
+   * after a failed return visit or a reopen) or reassigned here. */
   function isNewForMe(ev) {
-    return ev.to_state === "dispatched" && ev.actor !== cfg.user &&
-      (!ev.grid_code || ev.grid_code === cfg.grid.code);
+    if (ev.actor === cfg.user || (ev.grid_code && ev.grid_code !== cfg.grid.code)) return false;
+    return ev.action === "reassign" || (ev.to_state === "dispatched" && ev.from_state !== "dispatched");
   }
 
   function announceNewSince(before) {
