@@ -41,7 +41,7 @@
     sort: localStorage.getItem(STORE + "sort") || "deadline",
     position: null, positionError: false, fetchedWith: null,
     online: navigator.onLine, live: "connecting", everLive: false, expired: false,
-    outbox: [], results: [], mine: new Set(),
+    outbox: [], results: [], mine: new Set(), seen: [],
   };
   let csrf = document.querySelector("meta[name=csrf-token]").content;
 
@@ -607,6 +607,7 @@
     source.addEventListener("incident", (e) => {
       let ev = null;
       try { ev = JSON.parse(e.data); } catch (err) { ev = null; }
+      if (ev) state.seen = state.seen.concat(ev.incident_id).slice(-100);  // the last ones, for a look
       if (ev && isNewForMe(ev)) announce([ev.incident_id]);
       scheduleRefresh();
     });

@@ -398,6 +398,21 @@ def test_a_new_assignment_appears_without_a_reload(phone_site, phone_watch, shot
     expect(alert).to_be_hidden()
 
 
+def test_the_pages_stream_carries_only_its_grid(phone_site, phone_watch):
+    url, site = phone_site
+    if not has_live_events(site):
+        pytest.skip("the app has no live event stream (GET /api/v1/events) on this branch")
+    page, _ = phone_watch
+    open_phone(page, url)
+    expect(page.locator("html")).to_have_attribute("data-live", "sse")
+    other = report(site, at=ELSEWHERE, description="别的网格的新事件")
+    mine = report(site, 0.0005, 0.0005, description="本网格的新事件")
+    page.wait_for_function(f"() => window.geogridPhone.state.seen.includes({mine})")
+    seen = page.evaluate("() => window.geogridPhone.state.seen")
+    assert other not in seen  # the other grid's event never reached this phone
+    assert card(page, other).count() == 0
+
+
 def test_other_roles_are_sent_to_the_map(phone_site, page_watch):
     url, _ = phone_site
     page, _ = page_watch
