@@ -303,6 +303,7 @@
   let observer = null;
 
   function render() {
+    state.renders = (state.renders || 0) + 1;
     const rows = state.rows || [];
     for (const tab of TABS) {
       const btn = document.getElementById("tab-" + tab);
@@ -876,6 +877,7 @@
   window.addEventListener("offline", () => setOnline(false));
   window.geogridPhone = { setPosition, refresh: scheduleRefresh, flush, state };
 
+  root.dataset.live = state.live;
   const kept = load("list", null);
   if (kept) {
     state.rows = kept.rows;

@@ -378,7 +378,7 @@ def has_live_events(site) -> bool:
     return any(r.rule == "/api/v1/events" for r in site.app.url_map.iter_rules())
 
 
-def test_a_new_assignment_appears_without_a_reload(phone_site, phone_watch, shots):
+def test_a_new_assignment_appears_without_a_reload(phone_site, tasks, phone_watch, shots):
     url, site = phone_site
     page, watch = phone_watch
     watch.tolerated.append("/api/v1/events")
@@ -396,6 +396,15 @@ def test_a_new_assignment_appears_without_a_reload(phone_site, phone_watch, shot
     shots(page, "13-new-assignment")
     alert.locator("#ph-alert-close").click()
     expect(alert).to_be_hidden()
+    # reading the list again (every event, every poll) leaves the worker where they were
+    tab(page, "all")
+    page.evaluate("() => window.scrollTo(0, 600)")
+    y = page.evaluate("() => window.scrollY")
+    assert y > 500
+    drawn = page.evaluate("() => window.geogridPhone.state.renders")
+    page.evaluate("() => window.geogridPhone.refresh()")
+    page.wait_for_function(f"() => window.geogridPhone.state.renders > {drawn}")  # drawn again
+    assert page.evaluate("() => window.scrollY") == y
 
 
 def test_the_pages_stream_carries_only_its_grid(phone_site, phone_watch):
