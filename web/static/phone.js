@@ -80,6 +80,7 @@
   }
 
   class NetworkError extends Error {}
+  class ServerError extends NetworkError {}  // 5xx: try again later, the network is fine
   class ExpiredError extends Error {}
   class ApiError extends Error {
     constructor(message, status) { super(message); this.status = status; }
@@ -97,7 +98,7 @@
     try { body = await resp.json(); } catch (err) { body = null; }
     if (!resp.ok) {
       const message = body && body.error && body.error.message ? body.error.message : resp.status + " " + resp.statusText;
-      if (resp.status >= 500) throw new NetworkError(message);
+      if (resp.status >= 500) throw new ServerError(message);
       throw new ApiError(message, resp.status);
     }
     return body;
@@ -181,7 +182,7 @@
         return "sent";
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
-        setOnline(false);
+        if (!(err instanceof ServerError)) setOnline(false);
       }
     }
     try {
@@ -192,6 +193,7 @@
     toast(S.queued);
     renderOutbox();
     render();
+    if (state.online) flush();  // behind others still waiting (a flush may be under way)
     return "queued";
   }
 
@@ -222,7 +224,7 @@
       }
     } catch (err) {
       if (err instanceof ExpiredError) setExpired(true);
-      else if (err instanceof NetworkError) setOnline(false);
+      else if (err instanceof NetworkError && !(err instanceof ServerError)) setOnline(false);
     } finally {
       flushing = false;
       renderOutbox();
@@ -264,6 +266,7 @@
       if (state.live === "polling" && before) announceNewSince(before);
     } catch (err) {
       if (err instanceof ExpiredError) setExpired(true);
+      else if (err instanceof ServerError) toast(err.message);
       else if (err instanceof NetworkError) setOnline(false);
       else toast(err.message);
     } finally {
@@ -874,6 +877,8 @@
 
   // ------------------------------------------------------------------ start
   window.addEventListener("online", () => { setOnline(true); scheduleRefresh(); });
+  // steps kept after a server error or an expired login are tried again now and then
+  setInterval(() => { if (state.outbox.length && state.online && !state.expired) flush(); }, 30000);
   window.addEventListener("offline", () => setOnline(false));
   window.geogridPhone = { setPosition, refresh: scheduleRefresh, flush, state };
 
