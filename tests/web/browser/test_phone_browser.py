@@ -348,6 +348,36 @@ def test_offline_steps_are_queued_then_sent(phone_site, phone_watch, shots):
     expect(page.locator("#ph-outbox .ph-out-refused")).to_have_count(0)
 
 
+def test_steps_kept_through_an_expired_login(phone_site, phone_watch, shots):
+    url, site = phone_site
+    page, watch = phone_watch
+    watch.tolerated += ["/api/v1/events", "ERR_INTERNET_DISCONNECTED", "status of 401"]
+    k = report(site, -0.0004, 0.0006, description="登录过期时的任务")
+    open_phone(page, url)
+    tab(page, "all")
+    page.context.set_offline(True)
+    expect(page.locator("#ph-banner")).to_contain_text("已离线")
+    card(page, k).locator("button[data-action=accept]").click()
+    expect(card(page, k).locator(".ph-pending")).to_contain_text("等待发送：签收")
+    page.context.clear_cookies()  # the login ended meanwhile
+    page.context.set_offline(False)
+    banner = page.locator("#ph-banner")
+    expect(banner).to_contain_text("登录已过期", timeout=15_000)
+    expect(page.locator("#ph-outbox .ph-out-wait")).to_have_attribute("data-count", "1")
+    assert state_of(site, k) == "dispatched"  # kept on the phone, not lost
+    assert_fits_a_phone(page)
+    shots(page, "16-login-expired")
+    banner.locator("a").click()  # log in again: back on the page, the step goes out
+    page.fill("input[name=username]", "worker")
+    page.fill("input[name=password]", PASSWORDS["worker"])
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{url}/m/")
+    expect(page.locator("#ph-outbox .ph-out-ok")).to_contain_text(
+        f"已发送：#{k} 签收", timeout=15_000
+    )
+    assert state_of(site, k) == "handling"
+
+
 def test_the_page_opens_offline_with_the_last_tasks(phone_site, phone_watch, shots):
     url, site = phone_site
     page, watch = phone_watch
