@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+import numpy as np
+
 from .. import incidents as wf
 from ..access import OFFICE, Actor
 from ..crs.metric import distance_m
@@ -357,13 +359,25 @@ def actions_for(actor: Actor, inc: Incident) -> tuple[str, ...]:
     return tuple(steps)
 
 
-def views(svc, actor: Actor, incs: Iterable[Incident], *, full: bool = False) -> list[dict]:
+def views(
+    svc, actor: Actor, incs: Iterable[Incident], *, full: bool = False, near: Point | None = None
+) -> list[dict]:
     """Each of ``incs`` as ``actor`` may read it (a reporter's contact only for those who call
     back), with its category's names, its flags now and the steps ``actor`` may take; without
-    ``full``, no log and photos (a list's rows)."""
+    ``full``, no log and photos (a list's rows). With ``near`` (a place in any CRS, converted
+    to WGS-84 exactly when parsed: a phone's GPS or an AMap app's GCJ-02 position), each also
+    has ``distance_m``, its distance from there in metres measured in EPSG:4549."""
     now = utcnow()
+    incs = list(incs)
     cats = {c.code: c for c in svc.store.catalogue(inactive=True)}
-    return [_view(svc, actor, inc, cats.get(inc.category), now, full) for inc in incs]
+    rows = [_view(svc, actor, inc, cats.get(inc.category), now, full) for inc in incs]
+    if near is not None and incs:
+        far = distance_m(
+            np.array([i.lon for i in incs]), np.array([i.lat for i in incs]), near.lon, near.lat
+        )
+        for row, d in zip(rows, far.tolist(), strict=True):
+            row["distance_m"] = round(d, 1)
+    return rows
 
 
 def _view(svc, actor: Actor, inc: Incident, cat: Category | None, now, full: bool) -> dict:

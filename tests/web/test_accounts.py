@@ -16,7 +16,7 @@ from geogrid.accounts import ROLES as ACCOUNT_ROLES
 ROLES = tuple(ACCOUNT_ROLES)  # one user per role in every test site, named like the role
 #: Endpoints anyone may use without logging in.
 PUBLIC = {"auth.login", "i18n.switch", "vendor.vendor", "static", "health.healthz",
-          "api.openapi_json"}  # fmt: skip
+          "api.openapi_json", "phone.manifest", "phone.service_worker"}  # fmt: skip
 #: Pages under /api/ (they redirect anonymous visitors to the login page like any page).
 API_PAGES = {"api.docs"}
 #: Endpoints only some roles may use (every other one: any logged-in user).

@@ -20,6 +20,7 @@ from geogrid.errors import InputError
 from geogrid.incidents import Category
 from geogrid.incidents.query import IncidentQuery
 from geogrid.usecases import incidents as uc
+from geogrid.usecases.locating import Point
 
 from .. import params
 from ..openapi import register_schema
@@ -72,6 +73,7 @@ register_schema(
             "due_soon": {"type": "boolean"},
             "revisit_due": {"type": "boolean"},
             "actions": {"type": "array", "items": {"type": "string"}, "description": "The steps the caller may take now (the workflow's, reassign, photo)"},
+            "distance_m": {"type": "number", "description": "In a list asked with `near`: metres from that place"},
             "events": {"type": "array", "items": {"type": "object", "required": ["at", "action"], "properties": {"at": {"type": "string"}, "actor": {"type": "string"}, "action": {"type": "string"}, "from_state": _TEXT, "to_state": _TEXT, "note": _TEXT, "detail": {"type": ["object", "null"]}}}},
             "photos": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "event_id": {"type": ["integer", "null"]}, "media_type": {"type": "string"}, "size": {"type": "integer"}, "created_at": {"type": "string"}}}},
             "merged": {"type": "array", "items": {"type": "integer"}, "description": "Incidents merged into this one"},
@@ -218,7 +220,23 @@ def _incident(inc, status: int = 200):
 
 
 def _query() -> IncidentQuery:
-    return IncidentQuery.parse({k: v for k, v in request.args.items() if k != "format"})
+    return IncidentQuery.parse(
+        {k: v for k, v in request.args.items() if k not in ("format", "near", "crs")}
+    )
+
+
+def _near(crs: str) -> Point | None:
+    """The ``near=lon,lat`` place of a list (in ``crs``, the caller's map system), or None."""
+    value = params.text("near")
+    if value is None:
+        return None
+    parts = value.split(",")
+    if len(parts) != 2:
+        raise InputError(f"near: lon,lat (two numbers), got {value[:40]!r}")
+    x, y = (
+        _crs.parse_coordinate(p, n) for p, n in zip(parts, ("near lon", "near lat"), strict=True)
+    )
+    return Point.of(x, y, crs)
 
 
 # ---------------------------------------------------------------------- list and intake
@@ -248,6 +266,7 @@ def incidents():
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 50}}
         - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000000, default: 0}}
         - {name: format, in: query, schema: {type: string, enum: [json, geojson], default: json}}
+        - {name: near, in: query, description: "lon,lat of the caller (in `crs`: a phone's GPS is wgs84, an AMap-based app's gcj02): each incident then has `distance_m`, measured in EPSG:4549", schema: {type: string}, example: "118.9351,32.1078"}
         - display_crs
       responses:
         200:
@@ -265,10 +284,11 @@ def incidents():
     if fmt not in ("json", "geojson"):
         raise InputError(f"format: json or geojson, got {fmt[:40]!r}")
     crs = params.display_crs("crs", "wgs84")
+    near = _near(crs)
     query = _query()
     svc = service()
     total, found = uc.search(svc, g.actor, query)
-    rows = uc.views(svc, g.actor, found)
+    rows = uc.views(svc, g.actor, found, near=near)
     page = {"total": total, "limit": query.limit, "offset": query.offset}
     if fmt == "json":
         return json_response({**page, "incidents": rows})
