@@ -5,10 +5,11 @@
  * and measures in EPSG:4549), the steps are POST /api/v1/incidents/<id>/actions (photos:
  * multipart) and /photos. Buttons are only those the server lists in each incident's `actions`.
  *
- * Live: EventSource on /api/v1/events (Server-Sent Events: `incident` events, `reset`); every
- * event refetches the list; a task newly dispatched to the grid shows a banner, vibrates and
- * beeps (after the first touch, which browsers require for sound). While the stream answers
- * 404, the list is polled every cfg.poll_seconds.
+ * Live: GeogridLive (live.js) on /api/v1/events (Server-Sent Events: `incident` events, `reset`,
+ * resumed from the last id after a drop); every event refetches the list; a task newly
+ * dispatched to the grid shows a banner and GeogridLive.signal() vibrates and beeps (after the
+ * first touch, which browsers require for sound). A browser without EventSource polls the list
+ * every cfg.poll_seconds.
  *
  * Offline: the last list is kept in localStorage and shown with its time; a step taken offline
  * (photos included) is queued in IndexedDB, shown as waiting, and sent in order once online,
@@ -477,7 +478,7 @@
     renderBanner();
     if (online) {
       flush();
-      if (state.live === "reconnecting" && !source) connectLive();
+      if (state.live === "reconnecting") connectLive();
     }
   }
 
@@ -538,25 +539,6 @@
   }
 
   // ------------------------------------------------------------------ new assignments
-  let audio = null;
-  document.addEventListener("pointerdown", () => {
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!audio && Ctx) audio = new Ctx();
-    else if (audio && audio.state === "suspended") audio.resume();
-  }, { passive: true });
-
-  function beep() {
-    if (!audio || audio.state !== "running") return;
-    const osc = audio.createOscillator();
-    const gain = audio.createGain();
-    osc.frequency.value = 880;
-    gain.gain.setValueAtTime(0.25, audio.currentTime);
-    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.35);
-    osc.connect(gain).connect(audio.destination);
-    osc.start();
-    osc.stop(audio.currentTime + 0.35);
-  }
-
   const alertBox = document.getElementById("ph-alert");
   document.getElementById("ph-alert-open").addEventListener("click", () => {
     alertBox.hidden = true;
@@ -568,8 +550,7 @@
     if (!ids.length) return;
     document.getElementById("ph-alert-open").textContent = ids.map((id) => fmt(S.new_task, { id })).join(" · ");
     alertBox.hidden = false;
-    if (navigator.vibrate) { try { navigator.vibrate([200, 100, 200]); } catch (err) { /* not allowed */ } }
-    beep();
+    window.GeogridLive.signal();  // vibration, and a beep after the first touch
   }
 
   /* A task newly given to this grid by someone else: dispatched (also at intake, or again
@@ -586,9 +567,10 @@
   }
 
   // ------------------------------------------------------------------ live events
-  let source = null;
+  // The stream (web/static/live.js, GET /api/v1/events): every event refetches the list; after
+  // a drop it resumes from the last id and the list is read again. Without EventSource: polling.
+  let live = null;
   let pollTimer = null;
-  let retryMs = 2000;
 
   function setLive(mode) {
     state.live = mode;
@@ -598,51 +580,27 @@
 
   function connectLive() {
     if (state.live === "polling") return;
-    if (!window.EventSource) { startPolling(); return; }
-    if (source) source.close();
-    source = new EventSource(cfg.urls.events);
-    source.addEventListener("open", () => {
-      retryMs = 2000;
-      state.everLive = true;
-      setLive("sse");
-      setOnline(true);
-      scheduleRefresh();  // whatever happened while the stream was down
+    if (!window.EventSource || !window.GeogridLive) { startPolling(); return; }
+    if (live) { live.reopen(); return; }
+    live = window.GeogridLive.connect({
+      url: cfg.urls.events,
+      onState: (s) => {
+        if (s === "live") {
+          state.everLive = true;
+          setLive("sse");
+          setOnline(true);
+        } else if (state.everLive) {
+          setLive("reconnecting");
+        }
+      },
+      onEvents: (events) => {
+        state.seen = state.seen.concat(events.map((ev) => ev.incident_id)).slice(-100);
+        announce(events.filter(isNewForMe).map((ev) => ev.incident_id));
+        scheduleRefresh();
+      },
+      onResync: () => scheduleRefresh(),  // whatever happened while the stream was down
+      onExpired: () => setExpired(true),
     });
-    source.addEventListener("incident", (e) => {
-      let ev = null;
-      try { ev = JSON.parse(e.data); } catch (err) { ev = null; }
-      if (ev) state.seen = state.seen.concat(ev.incident_id).slice(-100);  // the last ones, for a look
-      if (ev && isNewForMe(ev)) announce([ev.incident_id]);
-      scheduleRefresh();
-    });
-    source.addEventListener("reset", () => scheduleRefresh());
-    source.addEventListener("error", () => {
-      // before a first connection, the probe below tells a missing stream from a failing one
-      if (state.live !== "polling" && state.everLive) setLive("reconnecting");
-      if (source.readyState === EventSource.CLOSED) {
-        source.close();
-        source = null;
-        probeLive();
-      }
-    });
-  }
-
-  /* The stream was refused: is there none (404: poll instead) or did it fail (try again)? */
-  async function probeLive() {
-    const ctl = new AbortController();
-    let status = 0;
-    try {
-      const resp = await fetch(cfg.urls.events, { credentials: "same-origin", signal: ctl.signal, headers: { Accept: "text/event-stream" } });
-      status = resp.status;
-    } catch (err) {
-      status = 0;
-    }
-    ctl.abort();
-    if (status === 404) { startPolling(); return; }
-    if (status === 401) setExpired(true);
-    setLive("reconnecting");
-    setTimeout(connectLive, retryMs);
-    retryMs = Math.min(retryMs * 2, 60000);
   }
 
   function startPolling() {

@@ -138,7 +138,7 @@ def tasks(phone_site):
 def test_the_tasks_of_my_grid(phone_site, tasks, phone_watch, shots):
     url, site = phone_site
     page, watch = phone_watch
-    watch.tolerated.append("/api/v1/events")  # 404 until the live events exist: polled instead
+    watch.tolerated.append("/api/v1/events")  # the stream is cut when the page goes
     open_phone(page, url)
     tab(page, "all")
     shown = {
@@ -404,18 +404,12 @@ def test_the_page_opens_offline_with_the_last_tasks(phone_site, phone_watch, sho
     expect(page.locator("#ph-banner")).not_to_contain_text("已离线", timeout=15_000)
 
 
-def has_live_events(site) -> bool:
-    return any(r.rule == "/api/v1/events" for r in site.app.url_map.iter_rules())
-
-
 def test_a_new_assignment_appears_without_a_reload(phone_site, tasks, phone_watch, shots):
     url, site = phone_site
     page, watch = phone_watch
     watch.tolerated.append("/api/v1/events")
     open_phone(page, url)
-    # the live events when the app has them (Server-Sent Events), else polling (every second here)
-    live = "sse" if has_live_events(site) else "polling"
-    expect(page.locator("html")).to_have_attribute("data-live", live)
+    expect(page.locator("html")).to_have_attribute("data-live", "sse")  # the live events
     tab(page, "new")
     page.mouse.click(200, 400)  # a first touch: sound may play from now on
     h = report(site, -0.0002, 0.0004, description="新派遣：路面塌陷")
@@ -439,8 +433,6 @@ def test_a_new_assignment_appears_without_a_reload(phone_site, tasks, phone_watc
 
 def test_the_pages_stream_carries_only_its_grid(phone_site, phone_watch):
     url, site = phone_site
-    if not has_live_events(site):
-        pytest.skip("the app has no live event stream (GET /api/v1/events) on this branch")
     page, _ = phone_watch
     open_phone(page, url)
     expect(page.locator("html")).to_have_attribute("data-live", "sse")
