@@ -39,9 +39,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+
+from backends import on_both_backends  # bench/backends.py: this script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 END = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -218,28 +219,7 @@ def main(argv=None) -> int:
           " after that one and its changes (SQLite: the sums kept beside the file);\n+report: after"
           " an incident reported this month; +old: after an incident of 2019 reopened; naive:"
           " everything loaded and grouped in Python; speed-up: naive / cold")  # fmt: skip
-    figures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        figures.append(run_backend("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args))
-        print_backend(figures[-1])
-    if args.postgres:
-        import psycopg
-
-        name = f"geogrid_bench_{uuid.uuid4().hex[:10]}"
-        admin_url = args.postgres.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            figures.append(run_backend("PostGIS", f"{admin_url.rsplit('/', 1)[0]}/{name}", args))
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print_backend(figures[-1])
-    else:
-        print("\nPostGIS: skipped (give --postgres URL or set GEOGRID_TEST_POSTGRES_URL)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    figures = on_both_backends(run_backend, print_backend, args)
     return 0 if all(r["same_as_naive"] for f in figures for r in f["rows"]) else 1
 
 

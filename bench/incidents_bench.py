@@ -27,17 +27,16 @@ with the load of the machine, so compare them within a run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from backends import on_both_backends  # bench/backends.py: this script's folder is on sys.path
 
 from geogrid.access import Actor
 from geogrid.db import Store
@@ -208,28 +207,7 @@ def main(argv=None) -> int:
     print("page: one page of 50 (count=False); + count: the page and the count of all matches, as"
           " the list shows them;\nno index: the same after dropping the incidents table's indexes;"
           " load all: every incident loaded, filtered and sorted in Python; speed-up: load all / + count")  # fmt: skip
-    figures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        figures.append(run_backend("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args))
-        print_backend(figures[-1])
-    if args.postgres:
-        import psycopg
-
-        name = f"geogrid_bench_{uuid.uuid4().hex[:10]}"
-        admin_url = args.postgres.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            figures.append(run_backend("PostGIS", f"{admin_url.rsplit('/', 1)[0]}/{name}", args))
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print_backend(figures[-1])
-    else:
-        print("\nPostGIS: skipped (give --postgres URL or set GEOGRID_TEST_POSTGRES_URL)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    figures = on_both_backends(run_backend, print_backend, args)
     bad = [
         r for f in figures for r in f["rows"] if not (r["same_as_naive"] and r["same_unindexed"])
     ]

@@ -27,13 +27,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "web"))
+from backends import postgres_database  # noqa: E402  (bench/backends.py)
 from serve_support import Server, free_port  # noqa: E402  (the tests' real server)
 from web_support import seed  # noqa: E402  (the tests' installation)
 
@@ -75,24 +75,6 @@ def install_pygeoapi() -> Path:
             check=True,
         )  # fmt: skip
     return VENV
-
-
-def database(admin_url: str) -> str:
-    name = f"geogrid_ogc_bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")  # fmt: skip
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop(admin_url: str, url: str) -> None:
-    engine = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")  # fmt: skip
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def copy_tables(url: str) -> None:
@@ -206,35 +188,40 @@ def ids(answer: dict) -> list[str]:
     return sorted(str(f["id"]) for f in feats)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--postgres", required=True, help="an admin URL of a PostGIS server")
-    ap.add_argument("--runs", type=int, default=30)
-    args = ap.parse_args()
-    venv = install_pygeoapi()
-    url = database(args.postgres)
+def measure(url: str, venv: Path, runs: int) -> list[tuple]:
+    """Both servers on the database at ``url``: (request, features, our times, pygeoapi's, same
+    ids) per request."""
     seed(url)
     copy_tables(url)
     store = Store(url)
     token = store.create_token(store.users()[0].id, "bench", actor="bench")
     store.dispose()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ours = Server(folder, "--db", url, "--workers", "2", "--threads", "4")
         port = free_port()
         proc, theirs = start_pygeoapi(venv, pygeoapi_config(url, port, folder), port, folder)
         try:
-            rows = []
             for name, (mine, other) in REQUESTS.items():
-                a, got_a = timed(ours.base, mine, args.runs, {"Authorization": f"Bearer {token}"})
-                b, got_b = timed(theirs, other, args.runs, {})
-                same = ids(got_a) == ids(got_b)
-                rows.append((name, len(ids(got_a)), a, b, same))
+                a, got_a = timed(ours.base, mine, runs, {"Authorization": f"Bearer {token}"})
+                b, got_b = timed(theirs, other, runs, {})
+                rows.append((name, len(ids(got_a)), a, b, ids(got_a) == ids(got_b)))
         finally:
             ours.stop()
             proc.terminate()
             proc.wait(timeout=30)
-            drop(args.postgres, url)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--postgres", required=True, help="an admin URL of a PostGIS server")
+    ap.add_argument("--runs", type=int, default=30)
+    args = ap.parse_args()
+    venv = install_pygeoapi()
+    with postgres_database(args.postgres) as url:
+        rows = measure(url, venv, args.runs)
 
     def ms(xs, q):
         xs = sorted(xs)

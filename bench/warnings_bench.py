@@ -29,20 +29,19 @@ Times are medians of ``--repeats`` runs (the naive way: one); they move with the
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+from backends import on_both_backends  # bench/backends.py: this script's folder is on sys.path
 from incidents_bench import END, load_all
 
 from geogrid.access import Actor
@@ -251,28 +250,7 @@ def main(argv=None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Early warnings at {args.count:,} incidents (seed {args.seed}, now = {END:%Y-%m-%d %H:%M} UTC);"
           f" median of {args.repeats} runs (naive {args.naive_repeats}); {os.cpu_count()} CPUs, load average {load:.1f}")  # fmt: skip
-    figures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        figures.append(run_backend("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args))
-        print_backend(figures[-1])
-    if args.postgres:
-        import psycopg
-
-        name = f"geogrid_bench_{uuid.uuid4().hex[:10]}"
-        admin_url = args.postgres.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            figures.append(run_backend("PostGIS", f"{admin_url.rsplit('/', 1)[0]}/{name}", args))
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print_backend(figures[-1])
-    else:
-        print("\nPostGIS: skipped (give --postgres URL or set GEOGRID_TEST_POSTGRES_URL)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    figures = on_both_backends(run_backend, print_backend, args)
     return 0 if all(f["same_as_naive"] and f["cluster30_same"] for f in figures) else 1
 
 
