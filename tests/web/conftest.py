@@ -26,6 +26,8 @@ import shutil
 import pytest
 from web_support import PASSWORDS, Site, build_site, seed
 
+from geogrid.db import Store
+
 # --doctest-modules makes pytest import every .py file under testpaths as a module, conftest.py
 # files included, under the name "conftest"; a conftest.py in a subfolder collected before this
 # file (tests/web/browser/) is then found in its place ("import file mismatch"). This file has no
@@ -164,3 +166,18 @@ def try_login():
 def passwords() -> dict[str, str]:
     """The password of each role's user (the username is the role)."""
     return dict(PASSWORDS)
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def live_db(request, tmp_path):
+    """A seeded database of its own on each backend in turn, for real servers (``geogrid
+    serve``) to share, and an API token per role: ``(url, tokens)``."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_database")()
+    seed(url)
+    store = Store(url)
+    tokens = {u.role: store.create_token(u.id, "live", actor="tests") for u in store.users()}
+    store.dispose()
+    return url, tokens

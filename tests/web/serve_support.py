@@ -76,6 +76,18 @@ class Server:
         self._out.close()
 
 
+def call_api(base: str, token: str, method: str, path: str, body=None):
+    """``(status, JSON answer)`` of an API request with a token, a JSON ``body`` if given."""
+    req = urllib.request.Request(
+        base + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, json.loads(r.read())
+
+
 def login(base: str, username: str, password: str):
     # browsers treat http://127.0.0.1 as a secure context and send the session's Secure cookie
     policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))

@@ -5,11 +5,9 @@ holding 300 open streams while it still answers, each in-scope stream getting a 
 
 from __future__ import annotations
 
-import json
 import urllib.request
 
-import pytest
-from serve_support import Server, worker_crashes
+from serve_support import Server, call_api, worker_crashes
 from sse_support import SocketStream
 from web_support import WORKER_GRID, seed
 
@@ -19,29 +17,8 @@ MINE = (118.93, 32.11)
 OTHER_GRID = "320113005001001"
 
 
-@pytest.fixture(params=["sqlite", "postgis"])
-def live_db(request, tmp_path):
-    """A seeded database and a token per role."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_database")()
-    seed(url)
-    store = Store(url)
-    tokens = {u.role: store.create_token(u.id, "live", actor="tests") for u in store.users()}
-    store.dispose()
-    return url, tokens
-
-
 def api(server, token, method, path, body=None):
-    req = urllib.request.Request(
-        server.base + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return r.status, json.loads(r.read())
+    return call_api(server.base, token, method, path, body)
 
 
 def report(server, token, where=MINE):

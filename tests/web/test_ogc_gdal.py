@@ -14,7 +14,7 @@ import pytest
 import shapely
 import shapely.geometry
 from gis_edits import DX, A, B, edit_gpkg
-from serve_support import Server
+from serve_support import Server, call_api
 from web_support import WORKER_GRID, seed
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -46,14 +46,8 @@ def served(db_url, tmp_path, monkeypatch):
 
 
 def _report(server, token, x, y):
-    req = urllib.request.Request(
-        server.base + "/api/v1/incidents",
-        data=json.dumps({"x": x, "y": y, "category": "0601", "description": "GDAL"}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())["id"]
+    body = {"x": x, "y": y, "category": "0601", "description": "GDAL"}
+    return call_api(server.base, token, "POST", "/api/v1/incidents", body)[1]["id"]
 
 
 def test_gdal_reads_every_collection(served):

@@ -7,42 +7,19 @@ what was made meanwhile. The dispatcher's list and map update the same way."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import serve_support
 from browser_support import log_in_as
-from serve_support import Server
-from web_support import PASSWORDS, WORKER_GRID, seed
-
-from geogrid.db import Store
+from serve_support import Server, call_api
+from web_support import PASSWORDS, WORKER_GRID
 
 MINE = (118.93, 32.11)
 OTHER_GRID = "320113005001001"
 
 
-@pytest.fixture(params=["sqlite", "postgis"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_database")()
-    seed(url)
-    store = Store(url)
-    tokens = {u.role: store.create_token(u.id, "live", actor="tests") for u in store.users()}
-    store.dispose()
-    return url, tokens
-
-
 def api(base, token, method, path, body=None):
-    req = urllib.request.Request(
-        base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+    return call_api(base, token, method, path, body)[1]
 
 
 def report(base, token, where=MINE, text="井盖缺失"):
@@ -67,9 +44,9 @@ def task(inc):
 
 
 def test_a_new_assignment_appears_live_and_nothing_is_missed_after_a_drop(
-    browser, db, tmp_path, monkeypatch
+    browser, live_db, tmp_path, monkeypatch
 ):
-    url, tokens = db
+    url, tokens = live_db
     for d in ("a", "b"):
         (tmp_path / d).mkdir()
     a = Server(tmp_path / "a", "--db", url)
@@ -146,8 +123,8 @@ def serve_support_live(server):
 assert WORKER_GRID  # the worker's account is in this grid (web_support.seed)
 
 
-def test_the_dispatchers_map_layer_updates_live(browser, db, tmp_path):
-    url, tokens = db
+def test_the_dispatchers_map_layer_updates_live(browser, live_db, tmp_path):
+    url, tokens = live_db
     for d in ("a", "b"):
         (tmp_path / d).mkdir()
     a = Server(tmp_path / "a", "--db", url)
@@ -179,8 +156,8 @@ def test_the_dispatchers_map_layer_updates_live(browser, db, tmp_path):
     assert errors == []
 
 
-def test_the_dispatchers_list_updates_live(browser, db, tmp_path):
-    url, tokens = db
+def test_the_dispatchers_list_updates_live(browser, live_db, tmp_path):
+    url, tokens = live_db
     for d in ("a", "b"):
         (tmp_path / d).mkdir()
     a = Server(tmp_path / "a", "--db", url)
