@@ -82,7 +82,7 @@ def to_csv(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
     buf = io.StringIO()
     w = csv.writer(buf)
     for r in rows(incidents, catalogue, **kw):
-        w.writerow([_safe(v) for v in r])
+        w.writerow([safe_cell(v) for v in r])
     return buf.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "incidents.csv"
 
 
@@ -91,7 +91,7 @@ def to_xlsx(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     def cell(v):  # control characters a worksheet cannot hold are left out
-        v = _safe(v)
+        v = safe_cell(v)
         return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
 
     wb = Workbook(write_only=True)
@@ -104,7 +104,7 @@ def to_xlsx(incidents, catalogue, **kw) -> tuple[bytes, str, str]:
     return buf.getvalue(), kind, "incidents.xlsx"
 
 
-def _safe(value):
+def safe_cell(value):
     """A cell that a spreadsheet will not run as a formula (CSV/formula injection)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value

@@ -30,7 +30,7 @@ from ..db.figures import reader
 from ..db.types import utcnow
 from ..errors import InputError
 from ..incidents import figures as F
-from ..incidents.export import _safe
+from ..incidents.export import safe_cell
 from ..workdays import BEIJING
 
 #: The formats the figures come in (the page and API: JSON; files: CSV, Excel).
@@ -182,7 +182,7 @@ def to_csv(report: dict, lang: str = "zh") -> tuple[bytes, str, str]:
     buf = io.StringIO()
     w = csv.writer(buf)
     for r in table(report, lang):
-        w.writerow(["" if v is None else _safe(v) for v in r])
+        w.writerow(["" if v is None else safe_cell(v) for v in r])
     return buf.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", _file_name(report, "csv")
 
 
@@ -204,7 +204,7 @@ def to_xlsx(report: dict, lang: str = "zh") -> tuple[bytes, str, str]:
     for i, r in enumerate(rows):
         cells = []
         for v, kind in zip(r, kinds, strict=True):
-            v = _safe(v)
+            v = safe_cell(v)
             c = WriteOnlyCell(
                 ws, value=ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
             )
