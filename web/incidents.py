@@ -153,7 +153,7 @@ def category_name(cat: Category | None, *, major: bool = False) -> str:
     return cat.minor if zh else cat.minor_en
 
 
-def _places():
+def place_names():
     """(communities {code: name}, second-level grids {code: (name, parent)}) of the current
     version."""
     _, district = boundaries.version_data(service(), g.actor)
@@ -188,7 +188,7 @@ def index():
     except InputError as exc:  # a filter that cannot be read: said on the page, nothing listed
         status, error = exc.http_status, exc.message
         query, total, rows = IncidentQuery(), 0, []
-    communities, grids = _places()
+    communities, grids = place_names()
     if g.actor.scope is not None:  # only the grids this user may ask for
         grids = {c: v for c, v in grids.items() if c in g.actor.scope}
     catalogue = incidents.catalogue(svc, g.actor, inactive=True)
@@ -240,7 +240,7 @@ def show(incident_id: int):
         cat = catalogue.get(inc.category)
     except InputError:
         cat = None
-    communities, grids = _places()
+    communities, grids = place_names()
     offices = sorted({c.office for c in catalogue})
     private = g.actor.may("incident_contacts")
     photos_by_event: dict[int, list[dict]] = {}

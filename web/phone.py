@@ -54,7 +54,14 @@ bp = Blueprint("phone", __name__, url_prefix="/m")
 
 STATIC = Path(__file__).parent / "static"
 #: The files of the page's shell the service worker keeps (besides the page itself).
-SHELL_STATIC = ("live.js", "phone.js", "phone.css", "phone/icon-192.png", "phone/icon-512.png")
+SHELL_STATIC = (
+    "dom.js",
+    "live.js",
+    "phone.js",
+    "phone.css",
+    "phone/icon-192.png",
+    "phone/icon-512.png",
+)
 SHELL_VENDOR = (("leaflet", "leaflet.js"), ("leaflet", "leaflet.css"))
 #: The position sources the page knows: the browser's (WGS-84) and an AMap-based shell's.
 POSITION_CRS = ("wgs84", "gcj02")

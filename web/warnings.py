@@ -21,7 +21,7 @@ from geogrid.usecases import incidents as ui
 from geogrid.usecases import warnings as uw
 
 from .auth import roles_required
-from .incidents import _places
+from .incidents import place_names
 from .services import service
 from .text import N_
 
@@ -100,7 +100,7 @@ def index():
     except InputError as exc:
         status, error, found = exc.http_status, exc.message, []
         view, rule = "active", None
-    communities, grids = _places()
+    communities, grids = place_names()
     cats = {c.code: c for c in ui.catalogue(svc, g.actor, inactive=True)}
     lang = "zh" if str(get_locale()) == "zh" else "en"
     return render_template(

@@ -31,16 +31,7 @@
   window.geogridReady = new Promise((resolve) => { readyResolve = resolve; });
 
   // ------------------------------------------------------------------ helpers
-  function fmt(text, values) {
-    return text.replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  }
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  const { fmt, el } = window.GeogridDom;  // dom.js
 
   function escapeHtml(value) {
     return String(value === null || value === undefined ? "" : value)

@@ -47,16 +47,7 @@
   let csrf = document.querySelector("meta[name=csrf-token]").content;
 
   // ------------------------------------------------------------------ helpers
-  function fmt(text, values) {
-    return text.replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  }
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  const { fmt, el } = window.GeogridDom;  // dom.js
 
   function when(iso) {
     if (!iso) return "";

@@ -26,16 +26,7 @@
   let seq = 0;
   let last = [];
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function fmt(text, values) {
-    return text.replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  }
+  const { fmt, el } = window.GeogridDom;  // dom.js
 
   function gridFeature(code) {
     let found = null;
