@@ -300,8 +300,7 @@ def collection(collection: str):
 @bp.get("/collections/<collection>/queryables")
 def queryables(collection: str):
     """The properties the features may be filtered on, as a JSON Schema."""
-    names = features.queryables(collection)
-    g.actor.require(features.OPERATIONS[collection])
+    names = features.queryables(collection, g.actor)
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": _url("ogc.queryables", collection=collection),
@@ -336,12 +335,7 @@ def items(collection: str):
 def item(collection: str, fid: str):
     """One feature."""
     args = _query_args()
-    extra = set(args) - {"f", "crs", "version"}
-    if extra:
-        raise InputError(
-            f"unknown parameter {sorted(extra)[0][:40]!r} (a feature takes: f, crs, version)"
-        )
-    query = features.parse_query(collection, {k: args[k] for k in args if k in ("crs", "version")})
+    query = features.parse_query(collection, args, one=True)
     page = features.item(service(), g.actor, collection, fid, version=query.version, crs=query.crs)
     values = {k: args[k] for k in ("crs", "version") if k in args}
     links = [

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from ..crs.convert import from_wgs84, to_wgs84, transform_geometry
+from ..crs.convert import to_wgs84, transform_geometry
 from ..errors import InputError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -72,14 +72,4 @@ def bbox_to_wgs84(bbox, key: str) -> tuple[float, float, float, float]:
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-def bbox_from_wgs84(bbox, key: str) -> list[float]:
-    """A WGS-84 box in CRS ``key`` (its corners converted, axes in its order)."""
-    name, north_first = OFFERED[URIS[key]]
-    w, s, e, n = bbox
-    x, y = from_wgs84(np.array([w, e, e, w]), np.array([s, s, n, n]), name)
-    x, y = np.asarray(x), np.asarray(y)
-    box = [float(x.min()), float(y.min()), float(x.max()), float(y.max())]
-    return [box[1], box[0], box[3], box[2]] if north_first else box
-
-
-__all__ = ["CRS84", "OFFERED", "URIS", "bbox_from_wgs84", "bbox_to_wgs84", "crs_key", "to_crs"]
+__all__ = ["CRS84", "OFFERED", "URIS", "bbox_to_wgs84", "crs_key", "to_crs"]

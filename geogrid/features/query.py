@@ -34,6 +34,8 @@ MAX_LIMIT = 10_000
 #: Parameters every items request may carry: the format of the answer, the page,
 #: the box and the CRSs.
 COMMON = ("f", "limit", "offset", "bbox", "bbox-crs", "crs")
+#: Parameters a request for one feature may carry.
+ONE = ("f", "crs")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class FeatureQuery:
         temporal: bool = False,
         versioned: bool = False,
         max_limit: int = MAX_LIMIT,
+        one: bool = False,
     ) -> FeatureQuery:
         """From a query string's values; :class:`InputError` naming the parameter for a value
         that is wrong, and for a parameter the collection does not take."""

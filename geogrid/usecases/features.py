@@ -20,7 +20,7 @@ import shapely
 from ..access import Actor
 from ..db.types import utcnow
 from ..errors import NotFound
-from ..features.crs import bbox_from_wgs84, to_crs
+from ..features.crs import to_crs
 from ..features.layers import BOUNDARY_LAYERS, LayerCache, feature_bytes
 from ..features.query import FeatureQuery
 from ..incidents.query import MAX_LIMIT as MAX_INCIDENTS
@@ -111,13 +111,15 @@ def collection(svc, actor: Actor, name: str, *, version: int | None = None) -> C
         return CollectionInfo(name, "point", tuple(district.territory().bounds), None,
                               INCIDENT_QUERYABLES, (since, None))  # fmt: skip
     info, district = version_data(svc, actor, version, operation=OPERATIONS[name])
-    layer = _layers(svc).layer(info.id, district, name)
-    return CollectionInfo(name, layer.geometry_type, tuple(district.territory().bounds),
-                          info.number, BOUNDARY_LAYERS[name][2])  # fmt: skip
+    _, _, queryable, kind = BOUNDARY_LAYERS[name]
+    return CollectionInfo(name, kind, tuple(district.territory().bounds), info.number, queryable)
 
 
-def queryables(name: str) -> tuple[str, ...]:
-    """The properties collection ``name`` may be filtered on (``name=value``)."""
+def queryables(name: str, actor: Actor | None = None) -> tuple[str, ...]:
+    """The properties collection ``name`` may be filtered on (``name=value``); with
+    ``actor``, only if they may read the collection."""
+    if actor is not None:
+        _check(actor, name)
     if name == "incidents":
         return INCIDENT_QUERYABLES
     if name not in BOUNDARY_LAYERS:
@@ -125,12 +127,13 @@ def queryables(name: str) -> tuple[str, ...]:
     return BOUNDARY_LAYERS[name][2]
 
 
-def parse_query(name: str, args) -> FeatureQuery:
-    """The items query of collection ``name`` from a query string's values."""
+def parse_query(name: str, args, *, one: bool = False) -> FeatureQuery:
+    """The items query of collection ``name`` from a query string's values (``one``: of one
+    feature, which takes ``f``, ``crs`` and, for the boundaries, ``version`` only)."""
     if name == "incidents":
         return FeatureQuery.parse(args, queryables=INCIDENT_QUERYABLES, temporal=True,
-                                  max_limit=MAX_INCIDENTS)  # fmt: skip
-    return FeatureQuery.parse(args, queryables=queryables(name), versioned=True)
+                                  max_limit=MAX_INCIDENTS, one=one)  # fmt: skip
+    return FeatureQuery.parse(args, queryables=queryables(name), versioned=True, one=one)
 
 
 def items(svc, actor: Actor, name: str, query: FeatureQuery) -> FeaturePage:
@@ -167,11 +170,6 @@ def item(svc, actor: Actor, name: str, fid: str, *, version: int | None = None,
         actor.require_grid(layer.grids[i])
     feature = cache.encoded(info.id, district, name, crs)[i]
     return FeaturePage(name, (feature,), 1, info.number, query)
-
-
-def extent_in(bbox, crs: str) -> list[float]:
-    """A WGS-84 box in the axis order and units of ``crs``."""
-    return list(bbox) if crs == "CRS84" else bbox_from_wgs84(bbox, crs)
 
 
 # ---------------------------------------------------------------------- incidents
@@ -227,7 +225,6 @@ __all__ = [
     "CollectionInfo",
     "FeaturePage",
     "collection",
-    "extent_in",
     "item",
     "items",
     "parse_query",
