@@ -57,17 +57,6 @@ def claim(conn, district_code: str) -> None:
     )
 
 
-def scope_of(conn, incident_id: int) -> dict:
-    """The feed's scope columns of an event of ``incident_id``, read in the writing transaction
-    (after the incident's row changed)."""
-    r = conn.execute(
-        sa.select(I.district_code, I.grid_code, I.worker, I.office, I.escalated_at).where(
-            I.id == incident_id
-        )
-    ).one()
-    return scope_values(r._asdict())
-
-
 def scope_values(incident: dict) -> dict:
     """The feed's scope columns for an incident's columns (``district_code``, ``grid_code``,
     ``worker``, ``office``, ``escalated_at``)."""
@@ -135,4 +124,4 @@ class FeedStore(StoreBase):
             )
 
 
-__all__ = ["CHANNEL", "COLUMNS", "FeedStore", "claim", "scope_of", "scope_values"]
+__all__ = ["CHANNEL", "COLUMNS", "FeedStore", "claim", "scope_values"]

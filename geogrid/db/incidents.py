@@ -92,7 +92,8 @@ class IncidentStore(StoreBase):
                 )
                 .returning(I.id)
             ).scalar_one()
-            eid = _event(conn, iid, now, actor, "report", None, values["state"], note, {})
+            scope = feed.scope_values(values)
+            eid = _event(conn, iid, scope, now, actor, "report", None, values["state"], note, {})
             _photos(conn, iid, eid, photos, now, actor)
             if merge_into is not None:
                 conn.execute(
@@ -101,7 +102,7 @@ class IncidentStore(StoreBase):
                     .values(state=MERGED, merged_into=merge_into.id, updated_at=now)
                 )
                 detail = {"into": merge_into.id}
-                _event(conn, iid, now, actor, "merge", values["state"], MERGED, "", detail)
+                _event(conn, iid, scope, now, actor, "merge", values["state"], MERGED, "", detail)
                 _merged_into(conn, merge_into, iid, values, now, actor, "")
         return self.incident(merge_into.id if merge_into is not None else iid)
 
@@ -125,7 +126,7 @@ class IncidentStore(StoreBase):
             feed.claim(conn, incident.district_code)
             _change(conn, incident, values, now)
             eid = _event(
-                conn, incident.id, now, actor, action, incident.state,
+                conn, incident.id, _scope(incident, values), now, actor, action, incident.state,
                 values.get("state", incident.state), note, detail or {},
             )  # fmt: skip
             _photos(conn, incident.id, eid, photos, now, actor)
@@ -368,14 +369,21 @@ def _change(conn, incident: Incident, values: dict, now) -> None:
         )
 
 
-def _event(conn, iid, now, actor, action, from_state, to_state, note, detail) -> int:
-    """Log an event of incident ``iid`` (its row already changed) with the feed's scope, in a
-    transaction that called :func:`.feed.claim` first."""
+def _scope(incident: Incident, values: dict | None = None) -> dict:
+    """The feed's scope of an event of ``incident`` once ``values`` (its changed columns) hold."""
+    values = values or {}
+    cols = ("district_code", "grid_code", "worker", "office", "escalated_at")
+    return feed.scope_values({c: values.get(c, getattr(incident, c)) for c in cols})
+
+
+def _event(conn, iid, scope, now, actor, action, from_state, to_state, note, detail) -> int:
+    """Log an event of incident ``iid`` with the feed's ``scope`` (:func:`.feed.scope_values`:
+    where the incident stands after it), in a transaction that called :func:`.feed.claim`."""
     return conn.execute(
         t.incident_events.insert()
         .values(
             incident_id=iid, at=now, actor=actor, action=action, from_state=from_state,
-            to_state=to_state, note=note or "", detail=detail, **feed.scope_of(conn, iid),
+            to_state=to_state, note=note or "", detail=detail, **scope,
         )
         .returning(t.incident_events.c.id)
     ).scalar_one()  # fmt: skip
@@ -396,7 +404,7 @@ def _merged_into(conn, into: Incident, dup_id: int, dup: dict, now, actor: str, 
     into it, with that report's reporter and channel."""
     _change(conn, into, {}, now)
     detail = {"incident": dup_id, "reporter": dup.get("reporter"), "channel": dup.get("channel")}
-    _event(conn, into.id, now, actor, "merge", into.state, into.state, note, detail)
+    _event(conn, into.id, _scope(into), now, actor, "merge", into.state, into.state, note, detail)
 
 
 def _where(district_code, q: IncidentQuery, grids, office, now, private=True) -> list:
@@ -463,9 +471,17 @@ def reroute_open(
     transaction. Returns how many moved."""
     feed.claim(conn, district_code)
     rows = conn.execute(
-        sa.select(I.id, I.lon, I.lat, I.grid_code, I.grid1_code, I.state, I.worker).where(
-            I.district_code == district_code, I.state.in_(sorted(OPEN))
-        )
+        sa.select(
+            I.id,
+            I.lon,
+            I.lat,
+            I.grid_code,
+            I.grid1_code,
+            I.state,
+            I.worker,
+            I.office,
+            I.escalated_at,
+        ).where(I.district_code == district_code, I.state.in_(sorted(OPEN)))
     ).all()
     if not rows:
         return 0
@@ -490,9 +506,14 @@ def reroute_open(
             "from_worker": r.worker,
             "to_worker": worker,
         }
+        scope = feed.scope_values(
+            {"district_code": district_code, "grid_code": g2, "worker": worker,
+             "office": r.office, "escalated_at": r.escalated_at}
+        )  # fmt: skip
         _event(
             conn,
             r.id,
+            scope,
             now,
             actor,
             "reroute",
